@@ -1,0 +1,52 @@
+# The project's vocabulary.  Everything generated lives under build/.
+#   make check        set up, build, run every test (what CI runs)
+#   make demo         boot a guest on -nic passt and show it working
+#   make tree         build/qemu: the QEMU base + patches/series, as commits
+#   make export       build/qemu's commits back into patches/
+#   make build        build qemu-system-x86_64 from build/qemu
+#   make checkpatch   QEMU's checkpatch.pl on every patch
+#   make check-series build the tree after each patch in turn
+#   make bench        the benchmarks
+
+SCRIPTS := scripts
+
+.PHONY: all setup base passt tree export build check checkpatch \
+        check-series demo bench clean
+
+all: build
+
+setup:
+	$(SCRIPTS)/setup-host.sh
+
+base: setup
+	$(SCRIPTS)/fetch-base.sh
+
+passt: setup
+	$(SCRIPTS)/build-passt.sh
+
+tree: base
+	$(SCRIPTS)/make-tree.sh
+
+export:
+	$(SCRIPTS)/export-patches.sh
+
+build: tree
+	$(SCRIPTS)/build-qemu.sh
+
+check:
+	$(SCRIPTS)/check.sh
+
+checkpatch: tree
+	$(SCRIPTS)/checkpatch.sh
+
+check-series: tree
+	$(SCRIPTS)/check-series.sh
+
+demo:
+	$(SCRIPTS)/demo.sh
+
+bench:
+	$(SCRIPTS)/bench.sh
+
+clean:
+	rm -rf build/qemu-build build/qemu-series build/qemu-series-build build/logs

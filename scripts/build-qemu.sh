@@ -1,0 +1,48 @@
+#!/bin/bash
+# Configure (once) and build qemu-system-x86_64 from the work tree, with
+# ccache.  Extra ninja targets (qtests, docs) may be given as arguments.
+set -euo pipefail
+build=$(realpath -m "${BUILD_DIR:-build}")
+tree=${QEMU_TREE:-$build/qemu}
+obj=${QEMU_OBJ:-$build/qemu-build}
+
+configure_args=(
+    --python=/usr/bin/python3
+    --cc="ccache gcc" --cxx="ccache g++"
+    --target-list=x86_64-softmmu
+    --enable-slirp --enable-seccomp
+    --disable-download --disable-install-blobs
+    --enable-docs
+)
+
+want="${configure_args[*]}"
+if [ ! -f "$obj/build.ninja" ] ||
+   [ "$(head -1 "$obj/.configure-args" 2>/dev/null)" != "$want" ]; then
+    rm -rf "$obj"
+    mkdir -p "$obj"
+    (cd "$obj" && "$tree/configure" "${configure_args[@]}" >configure.log 2>&1) || {
+        tail -40 "$obj/configure.log" >&2
+        echo "build-qemu: configure failed, see $obj/configure.log" >&2
+        exit 1
+    }
+    echo "$want" > "$obj/.configure-args"
+fi
+# The base has no passt option: turn it on once the series adds it,
+# without a fresh configure (and so without a full rebuild).
+if grep -q "option('passt'" "$tree/meson_options.txt" &&
+   ! grep -q -- "-Dpasst=enabled" "$obj/.configure-args"; then
+    "$obj/pyvenv/bin/meson" configure -Dpasst=enabled "$obj" >/dev/null
+    echo "-Dpasst=enabled" >> "$obj/.configure-args"
+fi
+ninja -C "$obj" qemu-system-x86_64 "$@"
+
+# Debian's source has no firmware blobs: let the uninstalled binary find
+# Debian's builds of them (seabios, ipxe-qemu) where it looks for firmware.
+fw=$obj/qemu-bundle/usr/local/share/qemu-firmware
+mkdir -p "$fw"
+for f in /usr/share/seabios/bios-256k.bin /usr/share/seabios/vgabios-stdvga.bin \
+         /usr/lib/ipxe/qemu/efi-e1000e.rom /usr/lib/ipxe/qemu/efi-virtio.rom \
+         /usr/lib/ipxe/qemu/efi-e1000.rom /usr/share/qemu/kvmvapic.bin \
+         /usr/share/qemu/linuxboot_dma.bin; do
+    ln -sf "$f" "$fw/"
+done

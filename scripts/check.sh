@@ -1,0 +1,16 @@
+#!/bin/bash
+# The project's test command: set the machine up, build QEMU with the
+# series, then run every test.  Prints TAP and "N passed, N failed".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(realpath -m "${BUILD_DIR:-build}")
+export LOG_DIR=$build/logs
+mkdir -p "$LOG_DIR"
+. "$here/tap.sh"
+
+"$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test
+
+# Each suite prints its own TAP; gather the lines under one plan.
+tap_run qtests "$here/run-qtests.sh"
+tap_run checkpatch "$here/checkpatch.sh"
+tap_summary

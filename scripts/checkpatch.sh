@@ -1,0 +1,20 @@
+#!/bin/bash
+# Run QEMU's scripts/checkpatch.pl on every patch of the series.  Prints
+# TAP; a patch passes when checkpatch reports no error.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=$(realpath -m "${BUILD_DIR:-build}")
+export LOG_DIR=${LOG_DIR:-$build/logs}
+mkdir -p "$LOG_DIR"
+. "$here/tap.sh"
+
+for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series"); do
+    log=$LOG_DIR/checkpatch-${p%.patch}.log
+    if (cd "$build/qemu" && perl scripts/checkpatch.pl "$top/patches/$p") >"$log" 2>&1; then
+        tap_result ok "checkpatch $p"
+    else
+        tap_result fail "checkpatch $p" "see $log"
+    fi
+done
+tap_summary

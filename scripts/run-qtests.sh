@@ -1,0 +1,35 @@
+#!/bin/bash
+# Run the qtests inside a private network namespace: QEMU's own
+# netdev-socket, then netdev-passt-test against each passt (the modern
+# build and Debian 12's), as root and as an ordinary user.  Prints TAP.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(realpath -m "${BUILD_DIR:-build}")
+obj=$build/qemu-build
+export LOG_DIR=${LOG_DIR:-$build/logs}
+mkdir -p "$LOG_DIR"
+. "$here/tap.sh"
+
+modern_passt=${PASST:-$build/passt/passt}
+system_passt=${SYSTEM_PASST:-/usr/bin/passt}
+as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all)
+
+qtest() {         # qtest NAME PASST [WRAPPER...] TEST
+    local name=$1 passt=$2
+    shift 2
+    # setsid: a signal QEMU sends to its process group stays in there
+    tap_run "$name" env QTEST_QEMU_BINARY=./qemu-system-x86_64 PASST="$passt" \
+        setsid -w "$here/netns-run.sh" "$@" --tap
+}
+
+cd "$obj"
+qtest netdev-socket "$modern_passt" tests/qtest/netdev-socket
+qtest passt-modern-root "$modern_passt" tests/qtest/netdev-passt-test
+qtest passt-modern-user "$modern_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+if [ -x "$system_passt" ]; then
+    qtest passt-debian12-root "$system_passt" tests/qtest/netdev-passt-test
+    qtest passt-debian12-user "$system_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+else
+    tap_result fail "passt-debian12" "$system_passt is missing: run scripts/setup-host.sh"
+fi
+tap_summary

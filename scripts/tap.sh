@@ -1,0 +1,46 @@
+# Helpers for scripts that gather test results, sourced by them.  Every
+# result is printed as a TAP line; tap_summary ends with the plan and the
+# line "N passed, N failed" and fails if anything failed or nothing ran.
+tap_n=0
+tap_passed=0
+tap_failed=0
+tap_skipped=0
+
+tap_result() {    # tap_result ok|fail|skip NAME [REASON]
+    tap_n=$((tap_n + 1))
+    case $1 in
+    ok)   tap_passed=$((tap_passed + 1)); echo "ok $tap_n - $2" ;;
+    skip) tap_skipped=$((tap_skipped + 1)); echo "ok $tap_n - $2 # SKIP ${3:-}" ;;
+    *)    tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $2${3:+ ($3)}" ;;
+    esac
+}
+
+# Run a command that prints TAP and take its results over, prefixed with
+# NAME; its output goes to $LOG_DIR/NAME.log.  A command that fails
+# without reporting a failed test counts as one failure.
+tap_run() {       # tap_run NAME COMMAND...
+    local name=$1 log rc=0 before=$tap_failed line
+    shift
+    log=$LOG_DIR/$name.log
+    "$@" >"$log" 2>&1 || rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "ok "*"# SKIP"*) tap_result skip "$name: $(tap_desc "$line")" ;;
+        "ok "*)          tap_result ok "$name: $(tap_desc "$line")" ;;
+        "not ok "*)      tap_result fail "$name: $(tap_desc "$line")" ;;
+        esac
+    done < <(grep -E '^(not )?ok ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$tap_failed" -eq "$before" ]; then
+        tap_result fail "$name" "exit status $rc, see $log"
+    fi
+}
+
+tap_desc() {      # the description of a TAP line, without number and dash
+    sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$1"
+}
+
+tap_summary() {
+    echo "1..$tap_n"
+    echo "$tap_passed passed, $tap_failed failed, $tap_skipped skipped"
+    [ "$tap_failed" -eq 0 ] && [ "$tap_passed" -gt 0 ]
+}
