@@ -12,5 +12,6 @@ mkdir -p "$LOG_DIR"
 
 # Each suite prints its own TAP; gather the lines under one plan.
 tap_run qtests "$here/run-qtests.sh"
+tap_run guest "$here/run-guest-tests.sh"
 tap_run checkpatch "$here/checkpatch.sh"
 tap_summary

@@ -1,0 +1,18 @@
+#!/bin/bash
+# The main job: set the machine up, build QEMU with the series and the
+# test guest, then boot the guest on -nic passt in a private network
+# namespace and show it working.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=$(realpath -m "${BUILD_DIR:-build}")
+
+"$here/prepare.sh" >"$build/prepare.log" 2>&1 || {
+    tail -30 "$build/prepare.log" >&2
+    exit 1
+}
+"$here/build-guest.sh"
+exec "$here/netns-run.sh" "$top/tests/guest/demo.py" \
+    --qemu "$build/qemu-build/qemu-system-x86_64" \
+    --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \
+    --passt "${PASST:-$build/passt/passt}" --workdir "$build/demo"

@@ -1,0 +1,187 @@
+"""Helpers shared by the guest tests, the demo and the benchmarks: the
+host services the guest talks to, the guest's initramfs, QMP, and
+process checks.  Everything here runs inside the private network
+namespace of scripts/netns-run.sh."""
+
+import hashlib
+import http.server
+import json
+import os
+import re
+import socket
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+
+HTTP_PORT = 8080
+SINK_PORT = 9001
+DNS_ANSWER = "198.51.100.7"        # what the fake resolver answers
+FWD_TCP = 10001                    # host port forwarded to the guest's nc
+FWD_IPERF = 10002                  # host port forwarded to guest iperf3
+BLOB_MIB = 64
+BOOT_TIMEOUT = 300                 # seconds for one boot, all steps in
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, ok, name, detail=""):
+        self.n += 1
+        if not ok:
+            self.failed += 1
+        line = "%s %d - %s" % ("ok" if ok else "not ok", self.n, name)
+        print(line + (" # %s" % detail if detail else ""), flush=True)
+
+    def finish(self):
+        print("1..%d" % self.n)
+        print("%d passed, %d failed" % (self.n - self.failed, self.failed))
+        return 1 if self.failed or not self.n else 0
+
+
+# --- host services, on this namespace's loopback ---------------------------
+
+class DualStackTCPServer(socketserver.ThreadingTCPServer):
+    address_family = socket.AF_INET6
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+class Sink(socketserver.BaseRequestHandler):
+    """Reads a connection to its end and records the MD5 of what came."""
+    digests = []
+
+    def handle(self):
+        md5 = hashlib.md5()
+        while True:
+            data = self.request.recv(1 << 16)
+            if not data:
+                break
+            md5.update(data)
+        Sink.digests.append(md5.hexdigest())
+
+
+class Resolver(socketserver.BaseRequestHandler):
+    """Answers every DNS query for an A record with DNS_ANSWER."""
+
+    def handle(self):
+        query, sock = self.request
+        if len(query) < 12:
+            return
+        qend = query.index(b"\0", 12) + 5
+        is_a = query[qend - 4:qend - 2] == b"\x00\x01"
+        answer = (query[:2] + b"\x81\x80" + query[4:6] +
+                  (b"\0\x01" if is_a else b"\0\0") + b"\0\0\0\0" +
+                  query[12:qend])
+        if is_a:
+            answer += (b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" +
+                       socket.inet_aton(DNS_ANSWER))
+        sock.sendto(answer, self.client_address)
+
+
+class DualStackUDPServer(socketserver.ThreadingUDPServer):
+    address_family = socket.AF_INET6
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def start_services(www):
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(
+        *a, directory=www)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    servers = [DualStackTCPServer(("::", HTTP_PORT), handler),
+               DualStackTCPServer(("::", SINK_PORT), Sink),
+               DualStackUDPServer(("::", 53), Resolver)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    return servers
+
+
+def make_blob(path):
+    """64 MiB of reproducible data, and its MD5."""
+    md5 = hashlib.md5()
+    block = hashlib.sha512(b"passt").digest() * 128
+    with open(path, "wb") as f:
+        for i in range(BLOB_MIB * 1024 * 1024 // len(block)):
+            chunk = hashlib.sha512(i.to_bytes(4, "big")).digest() + block[64:]
+            f.write(chunk)
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def make_initrd(base, script, out):
+    """The guest's initramfs with /test.sh appended as a second archive."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "test.sh"), "w") as f:
+            f.write(script)
+        extra = subprocess.run("echo ./test.sh | cpio -o -H newc --quiet | gzip",
+                               shell=True, cwd=d, check=True,
+                               stdout=subprocess.PIPE).stdout
+    with open(base, "rb") as f, open(out, "wb") as o:
+        o.write(f.read())
+        o.write(extra)
+
+
+class Qmp:
+    def __init__(self, path):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.f = self.sock.makefile("rw")
+        self.f.readline()
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "return" in r or "error" in r:
+                return r
+
+    def hmp(self, line):
+        return self.cmd("human-monitor-command",
+                        **{"command-line": line}).get("return", "")
+
+
+def passt_pids(info):
+    return [int(p) for p in re.findall(r"type=passt,\S*connected to pid (\d+)",
+                                       info)]
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def wait_for(cond, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
