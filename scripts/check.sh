@@ -8,7 +8,8 @@ export LOG_DIR=$build/logs
 mkdir -p "$LOG_DIR"
 . "$here/tap.sh"
 
-"$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test
+"$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test \
+    tests/qtest/qos-test
 
 # Each suite prints its own TAP; gather the lines under one plan.
 tap_run qtests "$here/run-qtests.sh"

@@ -24,6 +24,12 @@ qtest() {         # qtest NAME PASST [WRAPPER...] TEST
 
 cd "$obj"
 qtest netdev-socket "$modern_passt" tests/qtest/netdev-socket
+# QEMU's vhost-user tests of virtio-net: the vhost-net refactoring of the
+# series must leave -netdev vhost-user as it was
+vhost_user_cases=$(QTEST_QEMU_BINARY=./qemu-system-x86_64 tests/qtest/qos-test -l |
+                   grep 'virtio-net/virtio-net-tests/vhost-user/' | sed 's/^/-p /')
+# shellcheck disable=SC2086
+qtest vhost-user-test "$modern_passt" tests/qtest/qos-test $vhost_user_cases
 qtest passt-modern-root "$modern_passt" tests/qtest/netdev-passt-test
 qtest passt-modern-user "$modern_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
 if [ -x "$system_passt" ]; then

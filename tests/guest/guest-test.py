@@ -140,7 +140,8 @@ def run_form(tap, args, form, workdir, blob_md5):
     info = qmp.hmp("info network")
     pids = passt_pids(info)
     if form["passt"]:
-        tap.result(len(pids) == 1 and alive(pids[0]),
+        tap.result(len(pids) == 1 and alive(pids[0]) and
+                   form["info"] in info,
                    "%s: passt running, pid shown in info network" % name,
                    info.strip().replace("\r\n", " | "))
 
@@ -260,7 +261,7 @@ def forms(passt):
                                                         FWD_IPERF)
     common = "path=%s,dns=192.0.2.2,%s" % (passt, fwd)
     lease = {"ip": "192.0.2.1", "router": "192.0.2.2", "dns": "192.0.2.2"}
-    p = {"passt": True, "kill": True, "host4": "192.0.2.2",
+    p = {"passt": True, "kill": True, "host4": "192.0.2.2", "info": "stream,",
          "host6": "2001:db8::2", "lease": lease, "prefix6": "2001:db8::"}
     slirp_fwd = ",".join("hostfwd=%s:127.0.0.1:%d-:%d" % (proto, port, port)
                          for proto, port in (("tcp", FWD_TCP),
@@ -270,6 +271,11 @@ def forms(passt):
         dict(p, name="nic", carrier=True, net=["-nic", "passt," + common]),
         dict(p, name="netdev", carrier=True,
              net=["-netdev", "passt,id=n0," + common,
+                  "-device", "virtio-net-pci,netdev=n0"]),
+        dict(p, name="vhost-user", carrier=True, info="vhost-user,",
+             net=["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+                  "-machine", "memory-backend=mem",
+                  "-netdev", "passt,id=n0,vhost-user=on," + common,
                   "-device", "virtio-net-pci,netdev=n0"]),
         dict(p, name="hub", carrier=False,
              net=["-net", "nic", "-net", "passt," + common]),
@@ -292,7 +298,7 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--passt", required=True)
     ap.add_argument("--workdir", required=True)
-    ap.add_argument("--only", default="nic,netdev,hub,user",
+    ap.add_argument("--only", default="nic,netdev,vhost-user,hub,user",
                     help="comma-separated form names (default: %(default)s;"
                     " 'stream' runs a hand-started passt on -netdev stream)")
     args = ap.parse_args()
