@@ -10,7 +10,7 @@ tap_result() {    # tap_result ok|fail|skip NAME [REASON]
     tap_n=$((tap_n + 1))
     case $1 in
     ok)   tap_passed=$((tap_passed + 1)); echo "ok $tap_n - $2" ;;
-    skip) tap_skipped=$((tap_skipped + 1)); echo "ok $tap_n - $2 # SKIP ${3:-}" ;;
+    skip) tap_skipped=$((tap_skipped + 1)); echo "ok $tap_n - ${2% } # SKIP ${3:-}" ;;
     *)    tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $2${3:+ ($3)}" ;;
     esac
 }
@@ -25,7 +25,8 @@ tap_run() {       # tap_run NAME COMMAND...
     "$@" >"$log" 2>&1 || rc=$?
     while IFS= read -r line; do
         case $line in
-        "ok "*"# SKIP"*) tap_result skip "$name: $(tap_desc "$line")" ;;
+        "ok "*"# SKIP"*) tap_result skip "$name: $(tap_desc "${line%%# SKIP*}")" \
+                             "$(sed -E 's/^ +//' <<<"${line#*# SKIP}")" ;;
         "ok "*)          tap_result ok "$name: $(tap_desc "$line")" ;;
         "not ok "*)      tap_result fail "$name: $(tap_desc "$line")" ;;
         esac

@@ -1,0 +1,784 @@
+#!/usr/bin/python3
+"""Benchmark the network backends of the test guest side by side, in one
+run, on the same guest (virtio-net-pci, 512 MiB, one vCPU):
+
+  user        -nic user,model=virtio-net-pci (libslirp, the control)
+  passt       -netdev passt (QEMU starts passt; stream framing)
+  stream      passt started by hand with --socket, on -netdev stream
+  vhost-user  -netdev passt,vhost-user=on, guest RAM in a shared memfd
+
+Figures, per backend and boot:
+  - TCP throughput guest->host and host->guest: iperf3 -t SECS in the
+    guest against "iperf3 -s" on the host's loopback (bytes received and
+    rate from iperf3's JSON, the whole run including slow start);
+  - TCP request/response: the guest connects to a host server and echoes
+    what it gets ("nc HOST4 PORT -e /bin/cat"); the host sends 64 bytes,
+    waits for all 64 back, COUNT times on that one connection (after 50
+    warm-up exchanges), and times each round trip on the host
+    (perf_counter).  The figure is the median round trip;
+  - CPU seconds (utime + stime from /proc/PID/stat) used by QEMU and by
+    passt from just before to just after each iperf3 run, divided by the
+    GiB that run moved (the guest's idle load is not subtracted);
+  - time from starting QEMU to the guest's first DHCPv4 lease: udhcpc
+    runs first thing in the guest's /test.sh, which prints a line on the
+    serial console as soon as it has the lease; the host timestamps the
+    line when it arrives.
+
+Each run boots every backend once, in turn; a figure is the median over
+the runs, with min-max.  A backend QEMU refuses (e.g. vhost-user in a
+build without it) is "n/a" with QEMU's message; nothing here passes or
+fails.  Results go to OUTDIR: results.json, results.md, results.png
+(gnuplot), serial logs in OUTDIR/logs; --publish copies the PNG to
+bench/results.png.
+
+Must run inside the private network namespace of scripts/netns-run.sh
+(scripts/bench.sh does that): every server here listens on the
+namespace's loopback, which passt maps to the guest as 192.0.2.2 and
+slirp as 10.0.2.2.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import pty
+import queue
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
+from guestlib import Qmp, alive, make_initrd, passt_pids, wait_for  # noqa: E402
+
+IPERF_PORT = 5201
+RR_PORT = 5202
+RR_SIZE = 64
+RR_WARMUP = 50
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+GIB = float(1 << 30)
+
+# --- the guest ---------------------------------------------------------------
+
+GUEST_SCRIPT = r"""
+HOST4=@HOST4@
+ask() { echo "ASK $*"; read reply; }
+udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc/default.script >/dev/null 2>&1
+echo "LEASE $(cat /tmp/lease 2>/dev/null)"
+echo "REPORT kernel $(uname -r)"
+if [ -s /tmp/lease ]; then
+    for dir in up down; do
+        flag=
+        [ $dir = down ] && flag=-R
+        ask start $dir
+        timeout @IPERF_TIMEOUT@ iperf3 -c $HOST4 -p @IPERF_PORT@ -t @SECS@ $flag --json > /tmp/j 2>&1
+        ask stop $dir
+        echo "JSON-BEGIN $dir"
+        cat /tmp/j
+        echo "JSON-END $dir"
+        rm -f /tmp/j
+    done
+    ask rr
+    timeout @RR_TIMEOUT@ nc $HOST4 @RR_PORT@ -e /bin/cat
+    ask rr-done
+fi
+"""
+
+
+def guest_script(host4, args):
+    s = GUEST_SCRIPT
+    for k, v in {"HOST4": host4, "IPERF_PORT": IPERF_PORT, "SECS": args.seconds,
+                 "IPERF_TIMEOUT": args.seconds + 30, "RR_PORT": RR_PORT,
+                 "RR_TIMEOUT": args.rr_limit + 30}.items():
+        s = s.replace("@%s@" % k, str(v))
+    return s
+
+
+# --- the backends ------------------------------------------------------------
+
+BACKENDS = {
+    "user": "user (slirp)",
+    "passt": "passt",
+    "stream": "stream (passt by hand)",
+    "vhost-user": "passt vhost-user",
+}
+
+
+def backend_net(name, passt):
+    """(QEMU arguments, guest's address of the host, hand-started?)"""
+    dev = ["-device", "virtio-net-pci,netdev=n0"]
+    if name == "user":
+        return ["-nic", "user,model=virtio-net-pci"], "10.0.2.2", False
+    if name == "passt":
+        return ["-netdev", "passt,id=n0,path=%s" % passt] + dev, "192.0.2.2", False
+    if name == "stream":
+        return (["-netdev", "stream,id=n0,server=off,addr.type=unix,"
+                 "addr.path=@SOCK@"] + dev, "192.0.2.2", True)
+    if name == "vhost-user":
+        return (["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+                 "-machine", "memory-backend=mem",
+                 "-netdev", "passt,id=n0,path=%s,vhost-user=on" % passt] + dev,
+                "192.0.2.2", False)
+    raise ValueError(name)
+
+
+# --- measurements on the host ------------------------------------------------
+
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), or None."""
+    if not pid:
+        return None
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+class PingPong:
+    """Accepts one connection from the guest (which echoes) and times
+    COUNT round trips of RR_SIZE bytes on it, within LIMIT seconds."""
+
+    def __init__(self, count, limit):
+        self.count, self.limit = count, limit
+        self.rtts, self.error = [], None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", RR_PORT))
+        self.sock.listen(1)
+        self.thread = None
+
+    def start(self):
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            self.sock.settimeout(60)
+            conn, _ = self.sock.accept()
+        except OSError as e:
+            self.error = "guest did not connect: %s" % e
+            return
+        msg = bytes((i * 7) & 0xff for i in range(RR_SIZE))
+        try:
+            with conn:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn.settimeout(10)
+                deadline = time.monotonic() + self.limit
+                for i in range(RR_WARMUP + self.count):
+                    t0 = time.perf_counter()
+                    conn.sendall(msg)
+                    got = b""
+                    while len(got) < RR_SIZE:
+                        d = conn.recv(RR_SIZE - len(got))
+                        if not d:
+                            raise OSError("connection closed by the guest")
+                        got += d
+                    dt = time.perf_counter() - t0
+                    if got != msg:
+                        raise OSError("the guest echoed something else")
+                    if i >= RR_WARMUP:
+                        self.rtts.append(dt)
+                    if time.monotonic() > deadline:
+                        break
+        except OSError as e:
+            self.error = str(e)
+
+    def result(self):
+        if self.thread:
+            self.thread.join(15)
+        self.sock.close()
+        if not self.rtts:
+            return {"error": self.error or "no round trip"}
+        us = sorted(t * 1e6 for t in self.rtts)
+        r = {"count": len(us), "size": RR_SIZE, "median_us": statistics.median(us),
+             "mean_us": statistics.fmean(us), "min_us": us[0], "max_us": us[-1],
+             "p99_us": us[min(len(us) - 1, int(len(us) * 0.99))]}
+        if self.error:
+            r["error"] = self.error
+        return r
+
+
+def transfer(js, before, after):
+    """One iperf3 run: rate, bytes and CPU per GiB from its JSON and the
+    CPU snapshots taken around it."""
+    if "error" in js:
+        return {"error": "iperf3: %s" % js["error"]}
+    try:
+        end = js["end"]["sum_received"]
+        nbytes = end["bytes"]
+        r = {"mbps": end["bits_per_second"] / 1e6, "bytes": nbytes,
+             "retransmits": js["end"].get("sum_sent", {}).get("retransmits"),
+             "window_s": after["t"] - before["t"]}
+    except (KeyError, TypeError):
+        return {"error": "no result in iperf3's JSON"}
+    if not nbytes:
+        r["error"] = "nothing moved"
+        return r
+    for who in ("qemu", "passt"):
+        b, a = before.get(who), after.get(who)
+        same = before.get(who + "_pid") == after.get(who + "_pid")
+        if b is not None and a is not None and same:
+            r[who + "_cpu_s"] = a - b
+            r[who + "_s_per_gib"] = (a - b) / (nbytes / GIB)
+        elif who == "passt" and before.get("passt_pid"):
+            r["note"] = "passt changed or vanished during the run"
+    return r
+
+
+# --- one boot ----------------------------------------------------------------
+
+def start_hand_passt(passt, tmpdir):
+    """passt started by hand, as users do without the backend; as the
+    backend does, a PID file directory that passt run by root (which
+    drops to nobody) can write."""
+    sock = os.path.join(tmpdir, "passt.sock")
+    piddir = os.path.join(tmpdir, "hand")
+    os.mkdir(piddir)
+    if os.geteuid() == 0:
+        os.chown(piddir, 0, 65534)
+        os.chmod(piddir, 0o730)
+    pidfile = os.path.join(piddir, "passt.pid")
+    r = subprocess.run([passt, "--quiet", "--socket", sock, "--pid", pidfile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError("passt --socket: %s" % r.stdout.decode(errors="replace").strip())
+    wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile), 5)
+    with open(pidfile) as f:
+        return sock, int(f.read())
+
+
+def stop_pid(pid, name):
+    """End a process this run started (directly or through QEMU), by PID."""
+    if not pid or not alive(pid) or not comm(pid).startswith(name):
+        return
+    os.kill(pid, signal.SIGTERM)
+    if not wait_for(lambda: not alive(pid), 5):
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not alive(pid), 5)
+
+
+def reader(stream, q):
+    for raw in stream:
+        q.put((time.monotonic(), raw.decode(errors="replace").rstrip("\r\n")))
+    q.put((time.monotonic(), None))
+
+
+def qemu_error(lines):
+    msgs = [l for l in lines if "qemu-system" in l]
+    text = msgs[0] if msgs else (lines[-1] if lines else "QEMU exited")
+    if "qemu-system-x86_64: " in text:
+        text = text.split("qemu-system-x86_64: ", 1)[1]
+    return text.strip()[:300]
+
+
+def boot(args, name, run, workdir, logdir):
+    res = {"backend": name, "run": run}
+    tmpdir = tempfile.mkdtemp(prefix="%s-" % name, dir=workdir)
+    os.chmod(tmpdir, 0o711)     # passt run by root works as nobody
+    net, host4, hand = backend_net(name, args.passt)
+    initrd = os.path.join(tmpdir, "initrd.gz")
+    make_initrd(args.initrd, guest_script(host4, args), initrd)
+    qmp_path = os.path.join(tmpdir, "qmp.sock")
+    hand_pid = qemu = iperf = qmp = None
+    pp = PingPong(args.rr_count, args.rr_limit)
+    log = []
+    seen_passt = set()
+    try:
+        if hand:
+            try:
+                sock, hand_pid = start_hand_passt(args.passt, tmpdir)
+            except (RuntimeError, OSError, ValueError,
+                    subprocess.TimeoutExpired) as e:
+                res["error"] = str(e)
+                return res
+            net = [a.replace("@SOCK@", sock) for a in net]
+        iperf = subprocess.Popen(["iperf3", "-s", "-B", "127.0.0.1", "-p",
+                                  str(IPERF_PORT)], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        cmd = [args.qemu, "-M", "q35", "-accel", args.accel, "-m", "512M",
+               "-display", "none", "-nodefaults", "-no-reboot",
+               "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
+               "-kernel", args.kernel, "-initrd", initrd,
+               "-append", "console=ttyS0 quiet panic=-1"] + net
+        res["qemu_args"] = " ".join(net)
+        t0 = time.monotonic()
+        qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env=dict(os.environ, TMPDIR=tmpdir))
+        q = queue.Queue()
+        threading.Thread(target=reader, args=(qemu.stdout, q), daemon=True).start()
+
+        while qmp is None and qemu.poll() is None and time.monotonic() < t0 + 30:
+            if os.path.exists(qmp_path):
+                try:
+                    qmp = Qmp(qmp_path)
+                except (OSError, ValueError):
+                    break
+            else:
+                time.sleep(0.05)
+
+        def current_passt():
+            if hand_pid:
+                return hand_pid
+            if qmp is None or name == "user":
+                return None
+            try:
+                pids = passt_pids(qmp.hmp("info network"))
+            except (OSError, ValueError):
+                return None
+            seen_passt.update(pids)
+            return pids[0] if pids else None
+
+        def snapshot():
+            p = current_passt()
+            return {"t": time.monotonic(), "qemu_pid": qemu.pid,
+                    "qemu": cpu_seconds(qemu.pid), "passt_pid": p,
+                    "passt": cpu_seconds(p)}
+
+        if qmp is not None:
+            res["passt_pid"] = current_passt()
+        snaps, blocks, block = {}, {}, None
+        deadline = t0 + args.boot_timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                res["error"] = "no end after %d s, QEMU killed" % args.boot_timeout
+                qemu.kill()
+                break
+            try:
+                ts, line = q.get(timeout=min(left, 1.0))
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            log.append(line)
+            if block is not None:
+                if line.startswith("JSON-END "):
+                    blocks[block[0]] = block[1]
+                    block = None
+                else:
+                    block[1].append(line)
+            elif line.startswith("GUEST-UP"):
+                res["up_s"] = ts - t0
+            elif line.startswith("LEASE "):
+                res["lease"] = line[6:].strip()
+                if "ip=" in line:
+                    res["lease_s"] = ts - t0
+            elif line.startswith("REPORT kernel "):
+                res["guest_kernel"] = line[14:].strip()
+            elif line.startswith("JSON-BEGIN "):
+                block = (line[11:].strip(), [])
+            elif line.startswith("ASK "):
+                what = line[4:].strip()
+                if what.startswith(("start ", "stop ")):
+                    snaps[what] = snapshot()
+                elif what == "rr":
+                    pp.start()
+                try:
+                    qemu.stdin.write(b"go\n")
+                    qemu.stdin.flush()
+                except OSError:
+                    pass
+            elif line.startswith("GUEST-DONE"):
+                break
+        try:
+            qemu.wait(30)
+        except subprocess.TimeoutExpired:
+            qemu.kill()
+            qemu.wait()
+        # what is still in the pipe (QEMU's last words)
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            try:
+                _, line = q.get(timeout=0.2)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            log.append(line)
+
+        if "lease_s" not in res and "error" not in res:
+            if qmp is None:
+                res["error"] = qemu_error(log)
+            else:
+                res["error"] = "no DHCP lease (%s)" % res.get("lease", "no reply")
+        for d in ("up", "down"):
+            lines = blocks.get(d)
+            if lines is None:
+                if "lease_s" in res:
+                    res[d] = {"error": "no iperf3 output"}
+                continue
+            text = "\n".join(lines)
+            try:
+                js = json.loads(text[text.index("{"):])
+            except ValueError:
+                res[d] = {"error": "iperf3: %s" % text.strip()[:200]}
+                continue
+            res[d] = transfer(js, snaps.get("start " + d, {}),
+                              snaps.get("stop " + d, {}))
+        if pp.thread is not None:
+            res["rr"] = pp.result()
+        warnings = [l for l in log if "qemu-system" in l and "warning" in l]
+        if warnings:
+            res["qemu_warnings"] = warnings
+        return res
+    finally:
+        if qemu is not None and qemu.poll() is None:
+            qemu.kill()
+            qemu.wait()
+        pp.sock.close()
+        if qmp is not None:
+            qmp.sock.close()
+        if iperf is not None:
+            iperf.terminate()
+            try:
+                iperf.wait(10)
+            except subprocess.TimeoutExpired:
+                iperf.kill()
+                iperf.wait()
+        # passt started by QEMU ends with it; make sure, by PID
+        for p in seen_passt:
+            if not wait_for(lambda: not alive(p), 5):
+                res.setdefault("notes", []).append("passt %d outlived QEMU" % p)
+                stop_pid(p, "passt")
+        stop_pid(hand_pid, "passt")
+        with open(os.path.join(logdir, "%d-%s.serial.log" % (run, name)), "w") as f:
+            f.write("\n".join(log) + "\n")
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+# --- summary -----------------------------------------------------------------
+
+FIGURES = [
+    # key, label, unit, getter
+    ("up_mbps", "TCP guest→host", "Mbit/s",
+     lambda r: r.get("up", {}).get("mbps")),
+    ("down_mbps", "TCP host→guest", "Mbit/s",
+     lambda r: r.get("down", {}).get("mbps")),
+    ("rr_us", "TCP request/response, 64 B round trip (median)", "µs",
+     lambda r: r.get("rr", {}).get("median_us")),
+    ("qemu_up", "QEMU CPU per GiB, guest→host", "s/GiB",
+     lambda r: r.get("up", {}).get("qemu_s_per_gib")),
+    ("passt_up", "passt CPU per GiB, guest→host", "s/GiB",
+     lambda r: r.get("up", {}).get("passt_s_per_gib")),
+    ("qemu_down", "QEMU CPU per GiB, host→guest", "s/GiB",
+     lambda r: r.get("down", {}).get("qemu_s_per_gib")),
+    ("passt_down", "passt CPU per GiB, host→guest", "s/GiB",
+     lambda r: r.get("down", {}).get("passt_s_per_gib")),
+    ("lease_s", "QEMU start → first DHCP lease", "s",
+     lambda r: r.get("lease_s")),
+]
+
+
+def summarize(results, backends):
+    summary = {}
+    for b in backends:
+        rows = [r for r in results if r["backend"] == b]
+        summary[b] = {}
+        for key, _, _, get in FIGURES:
+            vals = [v for v in (get(r) for r in rows) if v is not None]
+            if vals:
+                summary[b][key] = {"median": statistics.median(vals),
+                                   "min": min(vals), "max": max(vals),
+                                   "n": len(vals)}
+        errors = [r["error"] for r in rows if r.get("error")]
+        if errors:
+            summary[b]["errors"] = sorted(set(errors))
+    return summary
+
+
+def fmt(v):
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def cell(s):
+    if not s:
+        return "n/a"
+    if s["n"] == 1 or s["min"] == s["max"]:
+        return fmt(s["median"])
+    return "%s (%s–%s)" % (fmt(s["median"]), fmt(s["min"]), fmt(s["max"]))
+
+
+def markdown(meta, summary, backends, runs):
+    out = ["Benchmarks of `-netdev passt`, %s" % meta["date"], "",
+           "- host: Linux %s, %s, %d CPUs" % (meta["host_kernel"], meta["cpu"],
+                                              meta["cpus"]),
+           "- accelerator: %s; guest: Linux %s, 512 MiB, 1 vCPU, virtio-net-pci"
+           % (meta["accel"].upper(), meta.get("guest_kernel", "?")),
+           "- %s; passt %s; %s" % (meta["qemu_version"], meta["passt_version"],
+                                   meta["iperf3_version"]),
+           "- %d run%s, each booting every backend once in turn; "
+           "median (min–max) over the runs" % (runs, "" if runs == 1 else "s"),
+           ""]
+    out.append("| | " + " | ".join(BACKENDS[b] for b in backends) + " |")
+    out.append("|---|" + "---:|" * len(backends))
+    for key, label, unit, _ in FIGURES:
+        out.append("| %s, %s | " % (label, unit) +
+                   " | ".join(cell(summary[b].get(key)) for b in backends) + " |")
+    notes = []
+    for b in backends:
+        for e in summary[b].get("errors", []):
+            notes.append("- %s: n/a (%s)" % (BACKENDS[b], e))
+    if "user" in backends:
+        notes.append("- passt CPU: n/a for user (slirp), which runs in QEMU.")
+    out += [""] + notes + [
+        "",
+        "Throughput: iperf3 -t %d in the guest (-R for host→guest) against "
+        "iperf3 -s on the host's loopback, slow start included.  Round trip: "
+        "the guest echoes (nc -e /bin/cat) on a connection it opens to the "
+        "host, which sends %d bytes and waits for them back, %d times, timed "
+        "on the host.  CPU: utime+stime of the QEMU and passt processes over "
+        "each iperf3 run, divided by the GiB it moved.  Lease: from starting "
+        "QEMU to the guest's udhcpc line on the serial console."
+        % (meta["seconds"], RR_SIZE, meta["rr_count"]), ""]
+    return "\n".join(out)
+
+
+def plot(outdir, meta, summary, backends):
+    gp = shutil.which("gnuplot")
+    if not gp:
+        print("gnuplot not found: no plot", flush=True)
+        return None
+    keys = [k for k, _, _, _ in FIGURES]
+    dat = os.path.join(outdir, "plot.dat")
+    with open(dat, "w") as f:
+        f.write("# backend " + " ".join("%s %s_min %s_max" % (k, k, k)
+                                        for k in keys) + "\n")
+        for b in backends:
+            vals = []
+            for k in keys:
+                s = summary[b].get(k)
+                vals += (["%g" % s["median"], "%g" % s["min"], "%g" % s["max"]]
+                         if s else ["?", "?", "?"])
+            f.write('"%s" %s\n' % (b, " ".join(vals)))
+    col = {k: 2 + 3 * i for i, k in enumerate(keys)}
+
+    def cols(k):
+        c = col[k]
+        return "%d:%d:%d" % (c, c + 1, c + 2)
+    png = os.path.join(outdir, "results.png")
+    script = """
+set terminal pngcairo size 1400,1000 font ",10"
+set output "%(png)s"
+set datafile missing "?"
+set style data histogram
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.7 border -1
+set grid ytics
+set yrange [0:*]
+set key top right
+set multiplot layout 2,2 title "%(title)s"
+set title "TCP throughput (iperf3, %(secs)d s)"
+set ylabel "Mbit/s"
+plot "%(dat)s" using %(up)s:xtic(1) title "guest→host", \\
+     "" using %(down)s title "host→guest"
+set title "TCP request/response, %(size)d B round trip (median)"
+set ylabel "µs"
+plot "%(dat)s" using %(rr)s:xtic(1) title "round trip"
+set title "CPU seconds per GiB moved"
+set ylabel "s/GiB"
+plot "%(dat)s" using %(qu)s:xtic(1) title "QEMU, guest→host", \\
+     "" using %(pu)s title "passt, guest→host", \\
+     "" using %(qd)s title "QEMU, host→guest", \\
+     "" using %(pd)s title "passt, host→guest"
+set title "QEMU start to first DHCP lease"
+set ylabel "s"
+plot "%(dat)s" using %(lease)s:xtic(1) title "lease"
+unset multiplot
+""" % {"png": png, "dat": dat, "secs": meta["seconds"], "size": RR_SIZE,
+       "title": "%s, %s, %s, passt %s, %d run(s): median, min-max" % (
+           meta["date"], meta["accel"].upper(), meta["cpu"],
+           meta["passt_version"], meta["runs"]),
+       "up": cols("up_mbps"), "down": cols("down_mbps"), "rr": cols("rr_us"),
+       "qu": cols("qemu_up"), "pu": cols("passt_up"), "qd": cols("qemu_down"),
+       "pd": cols("passt_down"), "lease": cols("lease_s")}
+    gpfile = os.path.join(outdir, "plot.gp")
+    with open(gpfile, "w") as f:
+        f.write(script)
+    try:
+        r = subprocess.run([gp, gpfile], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+    except subprocess.TimeoutExpired:
+        print("gnuplot timed out: no plot", flush=True)
+        return None
+    if r.returncode != 0 or not os.path.exists(png):
+        print("gnuplot failed: no plot\n%s" % r.stdout.decode(errors="replace"),
+              flush=True)
+        return None
+    return png
+
+
+# --- the machine -------------------------------------------------------------
+
+def passt_version(passt):
+    """passt prints its version only to a terminal: give it one."""
+    try:
+        m, s = pty.openpty()
+        try:
+            subprocess.run([passt, "--version"], stdin=subprocess.DEVNULL,
+                           stdout=s, stderr=s, timeout=10)
+        finally:
+            os.close(s)
+        out = b""
+        while True:
+            try:
+                d = os.read(m, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            out += d
+        os.close(m)
+        first = out.decode(errors="replace").strip().splitlines()[0]
+        return first[6:] if first.startswith("passt ") else first
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def first_line(cmd):
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, timeout=10)
+        return r.stdout.decode(errors="replace").splitlines()[0].strip()
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main():
+    build = os.path.join(TOP, "build")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--qemu", default=os.path.join(build, "qemu-build",
+                                                   "qemu-system-x86_64"))
+    ap.add_argument("--kernel", default=os.path.join(build, "guest", "vmlinuz"))
+    ap.add_argument("--initrd", default=os.path.join(build, "guest",
+                                                     "initramfs.cpio.gz"))
+    ap.add_argument("--passt", default=os.path.join(build, "passt", "passt"))
+    ap.add_argument("--outdir", default=os.path.join(build, "bench"))
+    ap.add_argument("--runs", type=int, default=3, help="boots per backend "
+                    "(default %(default)s)")
+    ap.add_argument("--backends", default=",".join(BACKENDS),
+                    help="comma-separated, of %(default)s")
+    ap.add_argument("--seconds", type=int, default=8,
+                    help="length of each iperf3 run (default %(default)s)")
+    ap.add_argument("--rr-count", type=int, default=1000,
+                    help="timed round trips per boot (default %(default)s)")
+    ap.add_argument("--rr-limit", type=int, default=30,
+                    help="at most this many seconds of round trips "
+                    "(default %(default)s)")
+    ap.add_argument("--boot-timeout", type=int, default=300,
+                    help="seconds for one boot, all steps in "
+                    "(default %(default)s)")
+    ap.add_argument("--publish", action="store_true",
+                    help="copy the plot to bench/results.png")
+    args = ap.parse_args()
+    if os.environ.get("PASST_QEMU_NETNS") != "inside":
+        ap.error("run inside scripts/netns-run.sh (scripts/bench.sh does)")
+    backends = [b for b in args.backends.split(",") if b]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown or not backends or args.runs < 1:
+        ap.error("backends: %s; runs >= 1" % ", ".join(BACKENDS))
+    args.accel = os.environ.get("GUEST_ACCEL", "tcg")
+    for path in (args.qemu, args.kernel, args.initrd, args.passt):
+        if not os.path.exists(path):
+            ap.error("%s: not found" % path)
+
+    outdir = os.path.abspath(args.outdir)
+    workdir = os.path.join(outdir, "work")
+    logdir = os.path.join(outdir, "logs")
+    os.makedirs(workdir, exist_ok=True)
+    os.makedirs(logdir, exist_ok=True)
+    os.chmod(workdir, 0o711)
+
+    meta = {"date": datetime.datetime.now(datetime.timezone.utc)
+            .strftime("%Y-%m-%d %H:%M UTC"),
+            "host_kernel": platform.release(), "cpu": cpu_model(),
+            "cpus": os.cpu_count(), "accel": args.accel,
+            "qemu_version": first_line([args.qemu, "--version"]),
+            "passt_version": passt_version(args.passt),
+            "iperf3_version": first_line(["iperf3", "--version"]).split(" (")[0],
+            "runs": args.runs, "seconds": args.seconds,
+            "rr_count": args.rr_count, "rr_size": RR_SIZE,
+            "backends": backends}
+    print("bench: %s, %s, %s, passt %s; %d run(s) of %s" % (
+        meta["date"], args.accel.upper(), meta["qemu_version"],
+        meta["passt_version"], args.runs, ", ".join(backends)), flush=True)
+
+    results = []
+    for run in range(1, args.runs + 1):
+        for b in backends:
+            t = time.monotonic()
+            r = boot(args, b, run, workdir, logdir)
+            results.append(r)
+            if r.get("guest_kernel"):
+                meta["guest_kernel"] = r["guest_kernel"]
+            brief = "n/a (%s)" % r["error"] if r.get("error") else ", ".join(
+                "%s %s" % (label, fmt(v)) for label, v in (
+                    ("up Mbit/s", r.get("up", {}).get("mbps")),
+                    ("down Mbit/s", r.get("down", {}).get("mbps")),
+                    ("rr µs", r.get("rr", {}).get("median_us")),
+                    ("lease s", r.get("lease_s"))) if v is not None)
+            print("run %d/%d %-10s %3.0f s: %s" % (run, args.runs, b,
+                                                   time.monotonic() - t, brief),
+                  flush=True)
+
+    summary = summarize(results, backends)
+    md = markdown(meta, summary, backends, args.runs)
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump({"meta": meta, "summary": summary, "runs": results}, f,
+                  indent=1, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write(md)
+    print("\n" + md, flush=True)
+    png = plot(outdir, meta, summary, backends)
+    print("results: %s/results.{json,md}%s; serial logs in %s" % (
+        outdir, ",png" if png else "", logdir), flush=True)
+    if args.publish:
+        if png:
+            shutil.copyfile(png, os.path.join(HERE, "results.png"))
+            print("published: %s" % os.path.join(HERE, "results.png"))
+        else:
+            print("nothing to publish: no plot")
+    shutil.rmtree(workdir, ignore_errors=True)
+    # a benchmark, not a test: it ran unless nothing could be measured
+    return 0 if any("lease_s" in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Measure how much of a 16 MiB host-to-guest TCP transfer arrives when
+the guest half-closes its side first (busybox nc with stdin at EOF) and
+when it keeps it open, for slirp, passt in both modes and a hand-started
+passt on -netdev stream.  An investigation, not a test: it prints byte
+counts.  Runs inside scripts/netns-run.sh, like the guest suite:
+
+  scripts/netns-run.sh tests/guest/half-close.py --qemu Q --kernel K \\
+      --initrd I --passt P [FORM...]
+"""
+
+import argparse
+import os
+import socket
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+
+from guestlib import DualStackTCPServer, make_initrd
+
+SIZE = 16 << 20
+PORT = 9002
+RUNS = 3
+
+GUEST = r"""
+udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc/default.script >/dev/null 2>&1
+for i in $(seq @RUNS@); do
+    echo "RESULT half-close $(timeout 60 nc @HOST@ @PORT@ </dev/null | wc -c)"
+    echo "RESULT open $( (sleep 8) | timeout 60 nc @HOST@ @PORT@ | wc -c)"
+done
+"""
+
+
+class Source(socketserver.BaseRequestHandler):
+    """Sends SIZE bytes, then closes its side."""
+    data = os.urandom(SIZE)
+
+    def handle(self):
+        self.request.sendall(self.data)
+        self.request.shutdown(socket.SHUT_WR)
+        time.sleep(2)
+
+
+def forms(passt):
+    mem = ["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+           "-machine", "memory-backend=mem"]
+    dev = ["-device", "virtio-net-pci,netdev=n0"]
+    return {
+        "user": (["-nic", "user,model=virtio-net-pci"], "10.0.2.2"),
+        "passt": (["-netdev", "passt,id=n0,path=" + passt] + dev,
+                  "192.0.2.2"),
+        "vhost-user": (mem + ["-netdev", "passt,id=n0,vhost-user=on,path=" +
+                              passt] + dev, "192.0.2.2"),
+        "hand-stream": (None, "192.0.2.2"),
+    }
+
+
+def start_by_hand(passt, tmp):
+    """passt on a socket, as users start it without the backend."""
+    piddir = os.path.join(tmp, "pid")
+    os.mkdir(piddir)
+    if os.geteuid() == 0:
+        os.chown(piddir, 0, 65534)    # see passt_make_dir() in net/passt.c
+        os.chmod(piddir, 0o730)
+    sock = os.path.join(tmp, "passt.sock")
+    subprocess.run([passt, "--quiet", "--socket", sock, "--pid",
+                    piddir + "/pid"], check=True)
+    with open(piddir + "/pid") as f:
+        pid = int(f.read())
+    return pid, ["-netdev", "stream,id=n0,server=off,addr.type=unix,"
+                 "addr.path=" + sock, "-device", "virtio-net-pci,netdev=n0"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    for opt in ("qemu", "kernel", "initrd", "passt"):
+        ap.add_argument("--" + opt, required=True)
+    ap.add_argument("forms", nargs="*",
+                    default=["user", "passt", "vhost-user", "hand-stream"])
+    args = ap.parse_args()
+
+    server = DualStackTCPServer(("::", PORT), Source)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for name in args.forms:
+        net, host = forms(args.passt)[name]
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o711)
+            hand_pid = None
+            if net is None:
+                hand_pid, net = start_by_hand(args.passt, tmp)
+            initrd = os.path.join(tmp, "initrd.gz")
+            make_initrd(args.initrd, GUEST.replace("@HOST@", host)
+                        .replace("@PORT@", str(PORT))
+                        .replace("@RUNS@", str(RUNS)), initrd)
+            out = subprocess.run(
+                [args.qemu, "-M", "q35", "-accel",
+                 os.environ.get("GUEST_ACCEL", "tcg"), "-m", "512",
+                 "-display", "none", "-nodefaults", "-no-reboot",
+                 "-serial", "stdio", "-kernel", args.kernel,
+                 "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1"]
+                + net, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                timeout=600, start_new_session=True,
+                env=dict(os.environ, TMPDIR=tmp)).stdout.decode(
+                    errors="replace")
+            if hand_pid:
+                os.kill(hand_pid, 15)
+        got = {}
+        for line in out.splitlines():
+            if line.startswith("RESULT "):
+                kind, count = line.split()[1:3]
+                got.setdefault(kind, []).append(count)
+        for kind in ("half-close", "open"):
+            print("%-12s %-11s of %d bytes: %s" % (
+                name, kind, SIZE, ", ".join(got.get(kind, ["none"]))),
+                flush=True)
+
+
+if __name__ == "__main__":
+    main()
