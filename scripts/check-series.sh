@@ -5,8 +5,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath -m "${BUILD_DIR:-build}")
-export LOG_DIR=${LOG_DIR:-$build/logs}
-mkdir -p "$LOG_DIR"
 . "$here/tap.sh"
 tree=$build/qemu
 series_tree=$build/qemu-series

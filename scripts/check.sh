@@ -3,9 +3,6 @@
 # series, then run every test.  Prints TAP and "N passed, N failed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath -m "${BUILD_DIR:-build}")
-export LOG_DIR=$build/logs
-mkdir -p "$LOG_DIR"
 . "$here/tap.sh"
 
 "$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test \

@@ -5,8 +5,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=$(realpath -m "${BUILD_DIR:-build}")
-export LOG_DIR=${LOG_DIR:-$build/logs}
-mkdir -p "$LOG_DIR"
 . "$here/tap.sh"
 
 for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series"); do

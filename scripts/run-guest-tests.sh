@@ -9,8 +9,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=$(realpath -m "${BUILD_DIR:-build}")
-export LOG_DIR=${LOG_DIR:-$build/logs}
-mkdir -p "$LOG_DIR"
 . "$here/tap.sh"
 
 "$here/build-guest.sh" >/dev/null

@@ -6,8 +6,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath -m "${BUILD_DIR:-build}")
 obj=$build/qemu-build
-export LOG_DIR=${LOG_DIR:-$build/logs}
-mkdir -p "$LOG_DIR"
 . "$here/tap.sh"
 
 modern_passt=${PASST:-$build/passt/passt}

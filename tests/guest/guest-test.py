@@ -26,7 +26,8 @@ import threading
 
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,
                       HTTP_PORT, SINK_PORT, Qmp, Sink, Tap, alive, make_blob,
-                      make_initrd, passt_pids, start_services, wait_for)
+                      make_initrd, passt_pids, start_passt_by_hand,
+                      start_services, wait_for)
 
 # --- the guest ---------------------------------------------------------------
 
@@ -109,29 +110,16 @@ def run_form(tap, args, form, workdir, blob_md5):
     initrd = os.path.join(tmpdir, "initrd.gz")
     make_initrd(args.initrd, guest_script(form), initrd)
     qmp_path = os.path.join(tmpdir, "qmp.sock")
-    sock = os.path.join(tmpdir, "passt.sock")
+    net = form.get("net")
     hand_pid = None
     if form.get("hand"):
-        # what users do without the backend: passt started by hand
-        piddir = os.path.join(tmpdir, "hand")
-        os.mkdir(piddir)
-        if os.geteuid() == 0:
-            # as the backend does: passt run by root writes its PID file
-            # either as uid 0 without privileges or as nobody (nogroup)
-            os.chown(piddir, 0, 65534)
-            os.chmod(piddir, 0o730)
-        pidfile = os.path.join(piddir, "passt.pid")
-        subprocess.run([args.passt, "--quiet", "--socket", sock, "--pid",
-                        pidfile] + form["hand"], check=True)
-        with open(pidfile) as f:
-            hand_pid = int(f.read())
+        hand_pid, net = start_passt_by_hand(args.passt, tmpdir, form["hand"])
     accel = os.environ.get("GUEST_ACCEL", "tcg")
     cmd = [args.qemu, "-M", "q35", "-accel", accel, "-m", "512",
            "-display", "none", "-nodefaults", "-no-reboot",
            "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
            "-kernel", args.kernel, "-initrd", initrd,
-           "-append", "console=ttyS0 quiet panic=-1"] + \
-        [a.replace("@SOCK@", sock) for a in form["net"]]
+           "-append", "console=ttyS0 quiet panic=-1"] + net
     env = dict(os.environ, TMPDIR=tmpdir)
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env,
@@ -281,9 +269,7 @@ def forms(passt):
              net=["-net", "nic", "-net", "passt," + common]),
         dict(p, name="stream", passt=False, kill=False, carrier=False,
              hand=["--dns", "192.0.2.2", "-t", "%d,%d" % (FWD_TCP, FWD_IPERF),
-                   "-u", str(FWD_IPERF)],
-             net=["-netdev", "stream,id=n0,server=off,addr.type=unix,"
-                  "addr.path=@SOCK@", "-device", "virtio-net-pci,netdev=n0"]),
+                   "-u", str(FWD_IPERF)]),
         {"name": "user", "passt": False, "kill": False, "carrier": False,
          "host4": "10.0.2.2", "host6": "fec0::2", "prefix6": "fec0::",
          "lease": {"ip": "10.0.2.15", "router": "10.0.2.2", "dns": "10.0.2.3"},

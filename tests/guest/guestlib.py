@@ -44,7 +44,8 @@ class Tap:
 
 # --- host services, on this namespace's loopback ---------------------------
 
-class DualStackTCPServer(socketserver.ThreadingTCPServer):
+class DualStack:
+    """A server on "::" that takes IPv4 clients too."""
     address_family = socket.AF_INET6
     allow_reuse_address = True
     daemon_threads = True
@@ -52,6 +53,14 @@ class DualStackTCPServer(socketserver.ThreadingTCPServer):
     def server_bind(self):
         self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         super().server_bind()
+
+
+class DualStackTCPServer(DualStack, socketserver.ThreadingTCPServer):
+    pass
+
+
+class DualStackUDPServer(DualStack, socketserver.ThreadingUDPServer):
+    pass
 
 
 class Sink(socketserver.BaseRequestHandler):
@@ -84,16 +93,6 @@ class Resolver(socketserver.BaseRequestHandler):
             answer += (b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" +
                        socket.inet_aton(DNS_ANSWER))
         sock.sendto(answer, self.client_address)
-
-
-class DualStackUDPServer(socketserver.ThreadingUDPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
 
 
 def start_services(www):
@@ -185,3 +184,23 @@ def wait_for(cond, timeout):
     return cond()
 
 
+
+
+def start_passt_by_hand(passt, tmpdir, extra=()):
+    """passt on a socket in tmpdir, as users start it without the backend.
+    Returns its PID (to end it with) and the -netdev stream arguments."""
+    piddir = os.path.join(tmpdir, "hand")
+    os.mkdir(piddir)
+    if os.geteuid() == 0:
+        # as the backend does (passt_make_dir()): passt run by root writes
+        # its PID file either as uid 0 without privileges or as nobody
+        os.chown(piddir, 0, 65534)
+        os.chmod(piddir, 0o730)
+    sock = os.path.join(tmpdir, "passt.sock")
+    pidfile = os.path.join(piddir, "passt.pid")
+    subprocess.run([passt, "--quiet", "--socket", sock, "--pid", pidfile] +
+                   list(extra), check=True)
+    with open(pidfile) as f:
+        pid = int(f.read())
+    return pid, ["-netdev", "stream,id=n0,server=off,addr.type=unix,"
+                 "addr.path=" + sock, "-device", "virtio-net-pci,netdev=n0"]

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from guestlib import DualStackTCPServer, make_initrd
+from guestlib import DualStackTCPServer, make_initrd, start_passt_by_hand
 
 SIZE = 16 << 20
 PORT = 9002
@@ -57,22 +57,6 @@ def forms(passt):
     }
 
 
-def start_by_hand(passt, tmp):
-    """passt on a socket, as users start it without the backend."""
-    piddir = os.path.join(tmp, "pid")
-    os.mkdir(piddir)
-    if os.geteuid() == 0:
-        os.chown(piddir, 0, 65534)    # see passt_make_dir() in net/passt.c
-        os.chmod(piddir, 0o730)
-    sock = os.path.join(tmp, "passt.sock")
-    subprocess.run([passt, "--quiet", "--socket", sock, "--pid",
-                    piddir + "/pid"], check=True)
-    with open(piddir + "/pid") as f:
-        pid = int(f.read())
-    return pid, ["-netdev", "stream,id=n0,server=off,addr.type=unix,"
-                 "addr.path=" + sock, "-device", "virtio-net-pci,netdev=n0"]
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     for opt in ("qemu", "kernel", "initrd", "passt"):
@@ -89,7 +73,7 @@ def main():
             os.chmod(tmp, 0o711)
             hand_pid = None
             if net is None:
-                hand_pid, net = start_by_hand(args.passt, tmp)
+                hand_pid, net = start_passt_by_hand(args.passt, tmp)
             initrd = os.path.join(tmp, "initrd.gz")
             make_initrd(args.initrd, GUEST.replace("@HOST@", host)
                         .replace("@PORT@", str(PORT))
