@@ -9,6 +9,11 @@ here=$(cd "$(dirname "$0")" && pwd)
     tests/qtest/qos-test
 
 # Each suite prints its own TAP; gather the lines under one plan.
+if "$here/build-qemu.sh" docs/docs.stamp >"$LOG_DIR/docs.log" 2>&1; then
+    tap_result ok "docs: manual and QAPI reference build (sphinx -W)"
+else
+    tap_result fail "docs: manual and QAPI reference build" "see $LOG_DIR/docs.log"
+fi
 tap_run qtests "$here/run-qtests.sh"
 tap_run guest "$here/run-guest-tests.sh"
 tap_run checkpatch "$here/checkpatch.sh"
