@@ -198,8 +198,12 @@ def start_passt_by_hand(passt, tmpdir, extra=()):
         os.chmod(piddir, 0o730)
     sock = os.path.join(tmpdir, "passt.sock")
     pidfile = os.path.join(piddir, "passt.pid")
-    subprocess.run([passt, "--quiet", "--socket", sock, "--pid", pidfile] +
-                   list(extra), check=True)
+    # passt says what it does even with --quiet: keep it for a failure
+    r = subprocess.run([passt, "--quiet", "--socket", sock, "--pid", pidfile]
+                       + list(extra), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if r.returncode:
+        raise RuntimeError("passt by hand failed: " + r.stdout.decode())
     with open(pidfile) as f:
         pid = int(f.read())
     return pid, ["-netdev", "stream,id=n0,server=off,addr.type=unix,"
