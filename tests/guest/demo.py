@@ -66,7 +66,7 @@ def main():
     qmp = Qmp(qmp_path)
     info = qmp.hmp("info network").replace("\r", "")
     pids = passt_pids(info)
-    say("booting the guest", "(TCG: about half a minute)")
+    say("booting the guest", "(under %s)" % os.environ.get("GUEST_ACCEL", "TCG"))
 
     shown = 0
     for raw in qemu.stdout:
