@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""Migrate a guest on -netdev passt,vhost-user=on from one QEMU to another
+on this host, and check that its network works on the destination: the
+address it leased is still served, new connections work, and, with
+passt-repair running for both passt instances, a TCP connection opened
+before the migration still carries data after it.  Prints TAP.
+
+Must run inside the private network namespace of scripts/netns-run.sh.
+"""
+
+import argparse
+import os
+import shutil
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+
+from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,
+                      alive, make_initrd, passt_pids, start_services, wait_for)
+
+ECHO_PORT = 9002
+MIGRATE_TIMEOUT = 120
+
+GUEST_SCRIPT = r"""
+report() { echo "REPORT $*"; }
+udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc/default.script >/dev/null 2>&1
+report lease $(cat /tmp/lease 2>/dev/null)
+
+# one connection, kept open across the migration
+mkfifo /tmp/to
+nc 192.0.2.2 @ECHO@ < /tmp/to > /tmp/from &
+exec 3>/tmp/to
+echo before-migration >&3
+i=0
+while ! grep -q before-migration /tmp/from && [ $i -lt 100 ]; do
+    usleep 100000
+    i=$((i + 1))
+done
+report echo-before $(cat /tmp/from)
+
+echo "ASK migrate"
+read reply
+
+echo after-migration >&3
+i=0
+while ! grep -q after-migration /tmp/from && [ $i -lt 100 ]; do
+    usleep 100000
+    i=$((i + 1))
+done
+report echo-after $(grep after-migration /tmp/from)
+report address-after $(ip -4 addr show dev eth0 | grep -o 'inet [0-9.]*')
+report tcp4-after $(timeout 30 wget -q -O - http://192.0.2.2:@HTTP@/hello.txt)
+exec 3>&-
+"""
+
+
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line)
+            self.wfile.flush()
+
+
+def qemu_cmd(args, tmpdir, name, initrd, extra):
+    netdev = "passt,id=n0,vhost-user=on,path=%s,dns=192.0.2.2" % args.passt
+    if args.repair:
+        netdev += ",param=--repair-path=%s" % os.path.join(tmpdir,
+                                                           name + ".repair")
+    return [args.qemu, "-M", "q35", "-accel", os.environ.get("GUEST_ACCEL", "tcg"),
+            "-m", "512", "-display", "none", "-nodefaults", "-no-reboot",
+            "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+            "-machine", "memory-backend=mem",
+            "-serial", "stdio",
+            "-qmp", "unix:%s,server=on,wait=off" % os.path.join(tmpdir, name + ".qmp"),
+            "-kernel", args.kernel, "-initrd", initrd,
+            "-append", "console=ttyS0 quiet panic=-1",
+            "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
+
+
+def start_qemu(cmd, tmpdir):
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            env=dict(os.environ, TMPDIR=tmpdir))
+
+
+def read_serial(qemu, log, reports, until):
+    """Collect REPORT lines until a line starting with @until."""
+    for raw in qemu.stdout:
+        line = raw.decode(errors="replace").rstrip("\r\n")
+        log.append(line)
+        if line.startswith("REPORT "):
+            key, _, value = line[7:].partition(" ")
+            reports[key] = value.strip()
+        if line.startswith(until):
+            return True
+    return False
+
+
+def migrate(qmp, uri):
+    """Migrate and wait for the outcome; returns the final status."""
+    r = qmp.cmd("migrate", uri=uri)
+    if "error" in r:
+        return "refused: " + r["error"]["desc"]
+    status = []
+
+    def finished():
+        info = qmp.cmd("query-migrate").get("return", {})
+        status[:] = [info.get("status", "?"), info.get("error-desc", "")]
+        return status[0] in ("completed", "failed", "cancelled")
+    wait_for(finished, MIGRATE_TIMEOUT)
+    return " ".join(s for s in status if s)
+
+
+def run(tap, args, tmpdir):
+    initrd = os.path.join(tmpdir, "initrd.gz")
+    make_initrd(args.initrd, GUEST_SCRIPT.replace("@ECHO@", str(ECHO_PORT))
+                .replace("@HTTP@", str(HTTP_PORT)), initrd)
+    mig = "unix:" + os.path.join(tmpdir, "migration.sock")
+    src = start_qemu(qemu_cmd(args, tmpdir, "src", initrd, []), tmpdir)
+    dst = None
+    helpers = []
+    timer = threading.Timer(BOOT_TIMEOUT, src.kill)
+    timer.start()
+    log, reports = [], {}
+    try:
+        qsrc = Qmp(os.path.join(tmpdir, "src.qmp"))
+        src_pids = passt_pids(qsrc.hmp("info network"))
+        if not read_serial(src, log, reports, "ASK migrate"):
+            tap.result(False, "guest booted on the source", "\n".join(log[-5:]))
+            return
+        dst = start_qemu(qemu_cmd(args, tmpdir, "dst", initrd,
+                                  ["-incoming", mig]), tmpdir)
+        timer2 = threading.Timer(BOOT_TIMEOUT, dst.kill)
+        timer2.start()
+        qdst = Qmp(os.path.join(tmpdir, "dst.qmp"))
+        dst_pids = passt_pids(qdst.hmp("info network"))
+        if args.repair:
+            for name in ("src", "dst"):
+                helpers.append(subprocess.Popen(
+                    [args.passt_repair, os.path.join(tmpdir, name + ".repair")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+        status = migrate(qsrc, mig)
+        tap.result(status == "completed", "migration completed", status)
+        info = qdst.hmp("info network")
+        after = passt_pids(info)
+        tap.result(after and alive(after[0]) and after == dst_pids and
+                   "vhost-user,connected to pid" in info,
+                   "destination: its own passt, shown in info network",
+                   info.strip().replace("\r\n", " | "))
+        dst.stdin.write(b"go\n")
+        dst.stdin.flush()
+        read_serial(dst, log, reports, "GUEST-DONE")
+        dst.wait()
+        timer2.cancel()
+        qsrc.cmd("quit")
+        src.wait()
+    finally:
+        timer.cancel()
+        for p in [src, dst] + helpers:
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+        with open(os.path.join(args.workdir, "migrate.serial.log"), "w") as f:
+            f.write("\n".join(log) + "\n")
+
+    lease = reports.get("lease", "")
+    tap.result("ip=192.0.2.1" in lease, "lease on the source", lease)
+    tap.result(reports.get("echo-before") == "before-migration",
+               "TCP connection open before the migration",
+               reports.get("echo-before"))
+    tap.result(reports.get("address-after") == "inet 192.0.2.1",
+               "destination: the guest keeps its address",
+               reports.get("address-after"))
+    tap.result(reports.get("tcp4-after") == "hello-from-host",
+               "destination: a new TCP connection works",
+               reports.get("tcp4-after"))
+    if args.repair:
+        tap.result(reports.get("echo-after") == "after-migration",
+                   "destination: the connection opened before the migration "
+                   "still carries data (passt-repair)",
+                   reports.get("echo-after"))
+    gone = src_pids + dst_pids
+    tap.result(wait_for(lambda: not any(alive(p) for p in gone), 5) and
+               not any(n.startswith("qemu-passt.") for n in os.listdir(tmpdir)),
+               "both QEMUs gone: no passt, PID file or directory left")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    for opt in ("qemu", "kernel", "initrd", "passt", "workdir"):
+        ap.add_argument("--" + opt, required=True)
+    ap.add_argument("--passt-repair",
+                    help="run this passt-repair for both passt instances")
+    args = ap.parse_args()
+    args.repair = bool(args.passt_repair)
+    args.workdir = os.path.abspath(args.workdir)
+
+    os.makedirs(args.workdir, exist_ok=True)
+    www = os.path.join(args.workdir, "www")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "hello.txt"), "w") as f:
+        f.write("hello-from-host\n")
+    start_services(www)
+    echo = DualStackTCPServer(("::", ECHO_PORT), Echo)
+    threading.Thread(target=echo.serve_forever, daemon=True).start()
+
+    tap = Tap()
+    tmpdir = tempfile.mkdtemp(prefix="migrate-", dir=args.workdir)
+    os.chmod(tmpdir, 0o711)     # passt run by root is "nobody"
+    try:
+        run(tap, args, tmpdir)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return tap.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
