@@ -21,7 +21,7 @@ DNS_ANSWER = "198.51.100.7"        # what the fake resolver answers
 FWD_TCP = 10001                    # host port forwarded to the guest's nc
 FWD_IPERF = 10002                  # host port forwarded to guest iperf3
 BLOB_MIB = 64
-BOOT_TIMEOUT = 300                 # seconds for one boot, all steps in
+BOOT_TIMEOUT = 420                 # seconds for one boot, all steps in
 
 
 class Tap:
