@@ -95,6 +95,16 @@ class Resolver(socketserver.BaseRequestHandler):
         sock.sendto(answer, self.client_address)
 
 
+def serve_www(workdir):
+    """A www folder with hello.txt in @workdir, and the host services."""
+    www = os.path.join(workdir, "www")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "hello.txt"), "w") as f:
+        f.write("hello-from-host\n")
+    start_services(www)
+    return www
+
+
 def start_services(www):
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(
         *a, directory=www)

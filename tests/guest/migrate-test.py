@@ -18,13 +18,20 @@ import tempfile
 import threading
 
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,
-                      alive, make_initrd, passt_pids, start_services, wait_for)
+                      alive, make_initrd, passt_pids, serve_www, wait_for)
 
 ECHO_PORT = 9002
 MIGRATE_TIMEOUT = 120
 
 GUEST_SCRIPT = r"""
 report() { echo "REPORT $*"; }
+echoed() {    # wait up to 10 s for the echo server to send $1 back
+    i=0
+    while ! grep -q "$1" /tmp/from && [ $i -lt 100 ]; do
+        usleep 100000
+        i=$((i + 1))
+    done
+}
 udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc/default.script >/dev/null 2>&1
 report lease $(cat /tmp/lease 2>/dev/null)
 
@@ -33,22 +40,14 @@ mkfifo /tmp/to
 nc 192.0.2.2 @ECHO@ < /tmp/to > /tmp/from &
 exec 3>/tmp/to
 echo before-migration >&3
-i=0
-while ! grep -q before-migration /tmp/from && [ $i -lt 100 ]; do
-    usleep 100000
-    i=$((i + 1))
-done
+echoed before-migration
 report echo-before $(cat /tmp/from)
 
 echo "ASK migrate"
 read reply
 
 echo after-migration >&3
-i=0
-while ! grep -q after-migration /tmp/from && [ $i -lt 100 ]; do
-    usleep 100000
-    i=$((i + 1))
-done
+echoed after-migration
 report echo-after $(grep after-migration /tmp/from)
 report address-after $(ip -4 addr show dev eth0 | grep -o 'inet [0-9.]*')
 report tcp4-after $(timeout 30 wget -q -O - http://192.0.2.2:@HTTP@/hello.txt)
@@ -199,11 +198,7 @@ def main():
     args.workdir = os.path.abspath(args.workdir)
 
     os.makedirs(args.workdir, exist_ok=True)
-    www = os.path.join(args.workdir, "www")
-    os.makedirs(www, exist_ok=True)
-    with open(os.path.join(www, "hello.txt"), "w") as f:
-        f.write("hello-from-host\n")
-    start_services(www)
+    serve_www(args.workdir)
     echo = DualStackTCPServer(("::", ECHO_PORT), Echo)
     threading.Thread(target=echo.serve_forever, daemon=True).start()
 
