@@ -49,4 +49,5 @@ bench:
 	$(SCRIPTS)/bench.sh
 
 clean:
-	rm -rf build/qemu-build build/qemu-series build/qemu-series-build build/logs
+	rm -rf build/qemu-build build/qemu-series build/qemu-series-build \
+	       build/qemu-plain build/qemu-plain-build build/logs

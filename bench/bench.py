@@ -5,6 +5,9 @@ run, on the same guest (virtio-net-pci, 512 MiB, one vCPU):
   user        -nic user,model=virtio-net-pci (libslirp, the control)
   passt       -netdev passt (QEMU starts passt; stream framing)
   stream      passt started by hand with --socket, on -netdev stream
+  stream-plain  the same on QEMU 10.0.13 without the series (--qemu-plain):
+              the stream path as it was, which the series' is measured
+              against
   vhost-user  -netdev passt,vhost-user=on, guest RAM in a shared memfd
 
 Figures, per backend and boot:
@@ -110,6 +113,7 @@ BACKENDS = {
     "user": "user (slirp)",
     "passt": "passt",
     "stream": "stream (passt by hand)",
+    "stream-plain": "plain 10.0.13 stream (passt by hand)",
     "vhost-user": "passt vhost-user",
 }
 
@@ -121,7 +125,7 @@ def backend_net(name, passt):
         return ["-nic", "user,model=virtio-net-pci"], "10.0.2.2", False
     if name == "passt":
         return ["-netdev", "passt,id=n0,path=%s" % passt] + dev, "192.0.2.2", False
-    if name == "stream":    # the arguments come from start_passt_by_hand()
+    if name in ("stream", "stream-plain"):  # from start_passt_by_hand()
         return [], "192.0.2.2", True
     if name == "vhost-user":
         return (["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
@@ -294,7 +298,8 @@ def boot(args, name, run, workdir, logdir):
                                   str(IPERF_PORT)], stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
-        cmd = [args.qemu, "-M", "q35", "-accel", args.accel, "-m", "512M",
+        binary = args.qemu_plain if name == "stream-plain" else args.qemu
+        cmd = [binary, "-M", "q35", "-accel", args.accel, "-m", "512M",
                "-display", "none", "-nodefaults", "-no-reboot",
                "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
                "-kernel", args.kernel, "-initrd", initrd,
@@ -489,6 +494,32 @@ def summarize(results, backends):
     return summary
 
 
+# (label, backend, against): the ratios of throughput the README quotes
+RATIOS = [
+    ("passt (stream) / plain 10.0.13 stream", "passt", "stream-plain"),
+    ("stream (series) / plain 10.0.13 stream", "stream", "stream-plain"),
+    ("passt (stream) / slirp", "passt", "user"),
+    ("passt vhost-user / slirp", "vhost-user", "user"),
+]
+
+
+def ratio_lines(summary, backends):
+    out = []
+    for label, b, against in RATIOS:
+        if b not in backends or against not in backends:
+            continue
+        cells = []
+        for key in ("up_mbps", "down_mbps"):
+            mine, theirs = summary[b].get(key), summary[against].get(key)
+            cells.append("%.2f×" % (mine["median"] / theirs["median"])
+                         if mine and theirs and theirs["median"] else "n/a")
+        out.append("| %s | %s |" % (label, " | ".join(cells)))
+    if out:
+        out = ["| ratio of medians | guest→host | host→guest |",
+               "|---|---:|---:|"] + out + [""]
+    return out
+
+
 def fmt(v):
     if v >= 100:
         return "%.0f" % v
@@ -513,6 +544,8 @@ def markdown(meta, summary, backends, runs):
            % (meta["accel"].upper(), meta.get("guest_kernel", "?")),
            "- %s; passt %s; %s" % (meta["qemu_version"], meta["passt_version"],
                                    meta["iperf3_version"]),
+           "- plain 10.0.13 stream: %s without the series"
+           % meta.get("qemu_plain_version", "n/a"),
            "- %d run%s, each booting every backend once in turn; "
            "median (min–max) over the runs" % (runs, "" if runs == 1 else "s"),
            ""]
@@ -521,6 +554,7 @@ def markdown(meta, summary, backends, runs):
     for key, label, unit, _ in FIGURES:
         out.append("| %s, %s | " % (label, unit) +
                    " | ".join(cell(summary[b].get(key)) for b in backends) + " |")
+    out += [""] + ratio_lines(summary, backends)
     notes = []
     for b in backends:
         for e in summary[b].get("errors", []):
@@ -670,6 +704,9 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--qemu", default=os.path.join(build, "qemu-build",
                                                    "qemu-system-x86_64"))
+    ap.add_argument("--qemu-plain", default=os.path.join(
+        build, "qemu-plain-build", "qemu-system-x86_64"),
+        help="QEMU without the series, for stream-plain")
     ap.add_argument("--kernel", default=os.path.join(build, "guest", "vmlinuz"))
     ap.add_argument("--initrd", default=os.path.join(build, "guest",
                                                      "initramfs.cpio.gz"))
@@ -699,7 +736,10 @@ def main():
     if unknown or not backends or args.runs < 1:
         ap.error("backends: %s; runs >= 1" % ", ".join(BACKENDS))
     args.accel = os.environ.get("GUEST_ACCEL", "tcg")
-    for path in (args.qemu, args.kernel, args.initrd, args.passt):
+    needed = [args.qemu, args.kernel, args.initrd, args.passt]
+    if "stream-plain" in backends:
+        needed.append(args.qemu_plain)
+    for path in needed:
         if not os.path.exists(path):
             ap.error("%s: not found" % path)
 
@@ -715,6 +755,8 @@ def main():
             "host_kernel": platform.release(), "cpu": cpu_model(),
             "cpus": os.cpu_count(), "accel": args.accel,
             "qemu_version": first_line([args.qemu, "--version"]),
+            "qemu_plain_version": first_line([args.qemu_plain, "--version"])
+            if "stream-plain" in backends else None,
             "passt_version": passt_version(args.passt),
             "iperf3_version": first_line(["iperf3", "--version"]).split(" (")[0],
             "runs": args.runs, "seconds": args.seconds,
@@ -738,7 +780,7 @@ def main():
                     ("down Mbit/s", r.get("down", {}).get("mbps")),
                     ("rr µs", r.get("rr", {}).get("median_us")),
                     ("lease s", r.get("lease_s"))) if v is not None)
-            print("run %d/%d %-10s %3.0f s: %s" % (run, args.runs, b,
+            print("run %d/%d %-12s %3.0f s: %s" % (run, args.runs, b,
                                                    time.monotonic() - t, brief),
                   flush=True)
 

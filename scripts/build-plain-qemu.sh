@@ -1,0 +1,16 @@
+#!/bin/bash
+# Build qemu-system-x86_64 from the base alone, without the series, in a
+# tree and build directory of its own: the benchmarks compare the series'
+# stream path with QEMU 10.0.13's own -netdev stream.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(realpath -m "${BUILD_DIR:-build}")
+plain=$build/qemu-plain
+
+if [ "$(git -C "$plain" rev-parse HEAD 2>/dev/null)" != \
+     "$(git -C "$build/qemu" rev-parse base)" ]; then
+    rm -rf "$plain"
+    git clone -q --no-checkout "$build/qemu" "$plain"
+    git -C "$plain" checkout -q "$(git -C "$build/qemu" rev-parse base)"
+fi
+QEMU_TREE=$plain QEMU_OBJ=$build/qemu-plain-build "$here/build-qemu.sh"
