@@ -22,6 +22,8 @@ Figures, per backend and boot:
   - CPU seconds (utime + stime from /proc/PID/stat) used by QEMU and by
     passt from just before to just after each iperf3 run, divided by the
     GiB that run moved (the guest's idle load is not subtracted);
+  - how busy QEMU's vCPU thread was over each iperf3 run (its CPU time
+    over the wall time, in %): near 100, the emulated guest is the limit;
   - time from starting QEMU to the guest's first DHCPv4 lease: udhcpc
     runs first thing in the guest's /test.sh, which prints a line on the
     serial console as soon as it has the lease; the host timestamps the
@@ -149,6 +151,25 @@ def cpu_seconds(pid):
         return None
 
 
+def vcpu_seconds(pid):
+    """utime + stime of QEMU's vCPU threads ("CPU 0/TCG", "CPU 0/KVM")."""
+    total = 0.0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                head, _, rest = f.read().rpartition(")")
+            if head.split("(", 1)[1].startswith("CPU "):
+                fields = rest.split()
+                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def comm(pid):
     try:
         with open("/proc/%d/comm" % pid) as f:
@@ -237,6 +258,8 @@ def transfer(js, before, after):
     if not nbytes:
         r["error"] = "nothing moved"
         return r
+    if before.get("vcpu") is not None and after.get("vcpu") is not None:
+        r["vcpu_busy"] = 100 * (after["vcpu"] - before["vcpu"]) / r["window_s"]
     for who in ("qemu", "passt"):
         b, a = before.get(who), after.get(who)
         same = before.get(who + "_pid") == after.get(who + "_pid")
@@ -299,7 +322,9 @@ def boot(args, name, run, workdir, logdir):
                                  stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         binary = args.qemu_plain if name == "stream-plain" else args.qemu
-        cmd = [binary, "-M", "q35", "-accel", args.accel, "-m", "512M",
+        # debug-threads: names the vCPU thread, for vcpu_seconds()
+        cmd = [binary, "-name", "bench,debug-threads=on",
+               "-M", "q35", "-accel", args.accel, "-m", "512M",
                "-display", "none", "-nodefaults", "-no-reboot",
                "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
                "-kernel", args.kernel, "-initrd", initrd,
@@ -337,6 +362,7 @@ def boot(args, name, run, workdir, logdir):
             p = current_passt()
             return {"t": time.monotonic(), "qemu_pid": qemu.pid,
                     "qemu": cpu_seconds(qemu.pid), "passt_pid": p,
+                    "vcpu": vcpu_seconds(qemu.pid),
                     "passt": cpu_seconds(p)}
 
         if qmp is not None:
@@ -469,6 +495,10 @@ FIGURES = [
      lambda r: r.get("down", {}).get("qemu_s_per_gib")),
     ("passt_down", "passt CPU per GiB, host→guest", "s/GiB",
      lambda r: r.get("down", {}).get("passt_s_per_gib")),
+    ("vcpu_up", "guest vCPU thread busy, guest→host", "%",
+     lambda r: r.get("up", {}).get("vcpu_busy")),
+    ("vcpu_down", "guest vCPU thread busy, host→guest", "%",
+     lambda r: r.get("down", {}).get("vcpu_busy")),
     ("lease_s", "QEMU start → first DHCP lease", "s",
      lambda r: r.get("lease_s")),
     ("dhcp_s", "of which guest's NIC up → lease (udhcpc)", "s",
