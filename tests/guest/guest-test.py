@@ -26,7 +26,7 @@ import threading
 
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,
                       HTTP_PORT, SINK_PORT, Qmp, Sink, Tap, alive, make_blob,
-                      make_initrd, passt_pids, serve_www,
+                      make_initrd, passt_pids, serial_lines, serve_www,
                       start_passt_by_hand, wait_for)
 
 # --- the guest ---------------------------------------------------------------
@@ -141,13 +141,8 @@ def run_form(tap, args, form, workdir, blob_md5):
     timer = threading.Timer(BOOT_TIMEOUT, qemu.kill)
     timer.start()
     sink_before = len(Sink.digests)
-    for raw in qemu.stdout:
-        line = raw.decode(errors="replace").rstrip("\r\n")
-        log.append(line)
-        if line.startswith("REPORT "):
-            key, _, value = line[7:].partition(" ")
-            reports[key] = value.strip()
-        elif line.startswith("ASK "):
+    for line in serial_lines(qemu, log, reports):
+        if line.startswith("ASK "):
             reply = answer(tap, name, line[4:], form, qmp, pids, sink_before)
             qemu.stdin.write((reply + "\n").encode())
             qemu.stdin.flush()

@@ -117,6 +117,18 @@ def start_services(www):
     return servers
 
 
+def serial_lines(qemu, log, reports):
+    """The guest's console lines, kept in @log; its "REPORT key value"
+    lines are also gathered into @reports."""
+    for raw in qemu.stdout:
+        line = raw.decode(errors="replace").rstrip("\r\n")
+        log.append(line)
+        if line.startswith("REPORT "):
+            key, _, value = line[7:].partition(" ")
+            reports[key] = value.strip()
+        yield line
+
+
 def make_blob(path):
     """64 MiB of reproducible data, and its MD5."""
     md5 = hashlib.md5()

@@ -18,7 +18,8 @@ import tempfile
 import threading
 
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,
-                      alive, make_initrd, passt_pids, serve_www, wait_for)
+                      alive, make_initrd, passt_pids, serial_lines, serve_www,
+                      wait_for)
 
 ECHO_PORT = 9002
 MIGRATE_TIMEOUT = 120
@@ -86,15 +87,8 @@ def start_qemu(cmd, tmpdir):
 
 def read_serial(qemu, log, reports, until):
     """Collect REPORT lines until a line starting with @until."""
-    for raw in qemu.stdout:
-        line = raw.decode(errors="replace").rstrip("\r\n")
-        log.append(line)
-        if line.startswith("REPORT "):
-            key, _, value = line[7:].partition(" ")
-            reports[key] = value.strip()
-        if line.startswith(until):
-            return True
-    return False
+    return any(line.startswith(until)
+               for line in serial_lines(qemu, log, reports))
 
 
 def migrate(qmp, uri):
