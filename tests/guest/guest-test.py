@@ -62,7 +62,7 @@ iperf3 -s -1 -D -p @FWD_IPERF@
 usleep 300000
 ask inbound
 
-# generous: an e1000e on a hub took a minute before patch 12 (README)
+# generous: an e1000e on a hub took a minute before patch 1 (README)
 t0=$(date +%s)
 timeout 180 wget -q -O /tmp/in http://$HOST4:@HTTP@/blob
 report download $(md5sum /tmp/in | cut -d' ' -f1)
