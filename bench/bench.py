@@ -63,7 +63,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
-from guestlib import (Qmp, alive, make_initrd, passt_pids,  # noqa: E402
+from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
                       start_passt_by_hand, wait_for)
 
 IPERF_PORT = 5201
@@ -139,34 +139,39 @@ def backend_net(name, passt):
 
 # --- measurements on the host ------------------------------------------------
 
+def stat_cpu(path):
+    """(name, utime + stime in seconds) from a /proc .../stat file."""
+    with open(path) as f:
+        head, _, rest = f.read().rpartition(")")
+    fields = rest.split()
+    return (head.split("(", 1)[1],
+            (int(fields[11]) + int(fields[12])) / CLK_TCK)
+
+
 def cpu_seconds(pid):
     """utime + stime of a process (all its threads), or None."""
     if not pid:
         return None
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return stat_cpu("/proc/%d/stat" % pid)[1]
     except (OSError, IndexError, ValueError):
         return None
 
 
 def vcpu_seconds(pid):
     """utime + stime of QEMU's vCPU threads ("CPU 0/TCG", "CPU 0/KVM")."""
-    total = 0.0
     try:
         tids = os.listdir("/proc/%d/task" % pid)
     except OSError:
         return None
+    total = 0.0
     for tid in tids:
         try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                head, _, rest = f.read().rpartition(")")
-            if head.split("(", 1)[1].startswith("CPU "):
-                fields = rest.split()
-                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            name, seconds = stat_cpu("/proc/%d/task/%s/stat" % (pid, tid))
         except (OSError, IndexError, ValueError):
             continue
+        if name.startswith("CPU "):
+            total += seconds
     return total
 
 
@@ -323,12 +328,8 @@ def boot(args, name, run, workdir, logdir):
                                  stderr=subprocess.DEVNULL)
         binary = args.qemu_plain if name == "stream-plain" else args.qemu
         # debug-threads: names the vCPU thread, for vcpu_seconds()
-        cmd = [binary, "-name", "bench,debug-threads=on",
-               "-M", "q35", "-accel", args.accel, "-m", "512M",
-               "-display", "none", "-nodefaults", "-no-reboot",
-               "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
-               "-kernel", args.kernel, "-initrd", initrd,
-               "-append", "console=ttyS0 quiet panic=-1"] + net
+        cmd = guest_cmd(binary, args.kernel, initrd, qmp_path) + [
+            "-name", "bench,debug-threads=on"] + net
         res["qemu_args"] = " ".join(net)
         t0 = time.monotonic()
         qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -7,10 +7,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath -m "${BUILD_DIR:-build}")
 plain=$build/qemu-plain
 
-if [ "$(git -C "$plain" rev-parse HEAD 2>/dev/null)" != \
-     "$(git -C "$build/qemu" rev-parse base)" ]; then
+base=$(git -C "$build/qemu" rev-parse base)
+if [ "$(git -C "$plain" rev-parse HEAD 2>/dev/null)" != "$base" ]; then
     rm -rf "$plain"
     git clone -q --no-checkout "$build/qemu" "$plain"
-    git -C "$plain" checkout -q "$(git -C "$build/qemu" rev-parse base)"
+    git -C "$plain" checkout -q "$base"
 fi
 QEMU_TREE=$plain QEMU_OBJ=$build/qemu-plain-build "$here/build-qemu.sh"

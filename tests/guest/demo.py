@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from guestlib import (FWD_TCP, HTTP_PORT, Qmp, alive, make_initrd,
+from guestlib import (FWD_TCP, HTTP_PORT, Qmp, alive, guest_cmd, make_initrd,
                       passt_pids, start_services, wait_for)
 
 GUEST = r"""
@@ -53,11 +53,7 @@ def main():
                 .replace("@FWD@", str(FWD_TCP)), initrd)
     qmp_path = os.path.join(tmp, "qmp.sock")
     nic = "passt,path=%s,tcp-ports=%d,dns=192.0.2.2" % (args.passt, FWD_TCP)
-    cmd = [args.qemu, "-M", "q35", "-accel", os.environ.get("GUEST_ACCEL", "tcg"),
-           "-m", "512", "-display", "none", "-nodefaults", "-no-reboot",
-           "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
-           "-kernel", args.kernel, "-initrd", initrd,
-           "-append", "console=ttyS0 quiet panic=-1", "-nic", nic]
+    cmd = guest_cmd(args.qemu, args.kernel, initrd, qmp_path) + ["-nic", nic]
     say("QEMU command line:", " ".join(cmd[:1] + ["..."] + cmd[-2:]))
     start = time.monotonic()
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

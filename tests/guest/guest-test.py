@@ -25,8 +25,8 @@ import tempfile
 import threading
 
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,
-                      HTTP_PORT, SINK_PORT, Qmp, Sink, Tap, alive, make_blob,
-                      make_initrd, passt_pids, serial_lines, serve_www,
+                      HTTP_PORT, SINK_PORT, Qmp, Sink, Tap, alive, guest_cmd,
+                      make_blob, make_initrd, passt_pids, serial_lines, serve_www,
                       start_passt_by_hand, wait_for)
 
 # --- the guest ---------------------------------------------------------------
@@ -117,12 +117,7 @@ def run_form(tap, args, form, workdir, blob_md5):
     hand_pid = None
     if form.get("hand"):
         hand_pid, net = start_passt_by_hand(args.passt, tmpdir, form["hand"])
-    accel = os.environ.get("GUEST_ACCEL", "tcg")
-    cmd = [args.qemu, "-M", "q35", "-accel", accel, "-m", "512",
-           "-display", "none", "-nodefaults", "-no-reboot",
-           "-serial", "stdio", "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
-           "-kernel", args.kernel, "-initrd", initrd,
-           "-append", "console=ttyS0 quiet panic=-1"] + net
+    cmd = guest_cmd(args.qemu, args.kernel, initrd, qmp_path) + net
     env = dict(os.environ, TMPDIR=tmpdir)
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env,

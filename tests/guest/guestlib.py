@@ -117,6 +117,19 @@ def start_services(www):
     return servers
 
 
+def guest_cmd(qemu, kernel, initrd, qmp_path=None):
+    """QEMU's command line for the test guest, less its network: serial
+    console on stdio, QMP on @qmp_path if given, $GUEST_ACCEL (TCG by
+    default: KVM hangs early boot on the machines this was built on)."""
+    cmd = [qemu, "-M", "q35", "-accel", os.environ.get("GUEST_ACCEL", "tcg"),
+           "-m", "512M", "-display", "none", "-nodefaults", "-no-reboot",
+           "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
+           "-append", "console=ttyS0 quiet panic=-1"]
+    if qmp_path:
+        cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+    return cmd
+
+
 def serial_lines(qemu, log, reports):
     """The guest's console lines, kept in @log; its "REPORT key value"
     lines are also gathered into @reports."""

@@ -18,7 +18,8 @@ import tempfile
 import threading
 import time
 
-from guestlib import DualStackTCPServer, make_initrd, start_passt_by_hand
+from guestlib import (DualStackTCPServer, guest_cmd, make_initrd,
+                      start_passt_by_hand)
 
 SIZE = 16 << 20
 PORT = 9002
@@ -79,12 +80,7 @@ def main():
                         .replace("@PORT@", str(PORT))
                         .replace("@RUNS@", str(RUNS)), initrd)
             out = subprocess.run(
-                [args.qemu, "-M", "q35", "-accel",
-                 os.environ.get("GUEST_ACCEL", "tcg"), "-m", "512",
-                 "-display", "none", "-nodefaults", "-no-reboot",
-                 "-serial", "stdio", "-kernel", args.kernel,
-                 "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1"]
-                + net, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                guest_cmd(args.qemu, args.kernel, initrd) + net, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 timeout=600, start_new_session=True,
                 env=dict(os.environ, TMPDIR=tmp)).stdout.decode(
                     errors="replace")

@@ -18,7 +18,7 @@ import tempfile
 import threading
 
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,
-                      alive, make_initrd, passt_pids, serial_lines, serve_www,
+                      alive, guest_cmd, make_initrd, passt_pids, serial_lines, serve_www,
                       wait_for)
 
 ECHO_PORT = 9002
@@ -68,15 +68,11 @@ def qemu_cmd(args, tmpdir, name, initrd, extra):
     if args.repair:
         netdev += ",param=--repair-path=%s" % os.path.join(tmpdir,
                                                            name + ".repair")
-    return [args.qemu, "-M", "q35", "-accel", os.environ.get("GUEST_ACCEL", "tcg"),
-            "-m", "512", "-display", "none", "-nodefaults", "-no-reboot",
-            "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
-            "-machine", "memory-backend=mem",
-            "-serial", "stdio",
-            "-qmp", "unix:%s,server=on,wait=off" % os.path.join(tmpdir, name + ".qmp"),
-            "-kernel", args.kernel, "-initrd", initrd,
-            "-append", "console=ttyS0 quiet panic=-1",
-            "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
+    qmp = os.path.join(tmpdir, name + ".qmp")
+    return guest_cmd(args.qemu, args.kernel, initrd, qmp) + [
+        "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+        "-machine", "memory-backend=mem",
+        "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
 
 
 def start_qemu(cmd, tmpdir):
@@ -114,8 +110,8 @@ def run(tap, args, tmpdir):
     src = start_qemu(qemu_cmd(args, tmpdir, "src", initrd, []), tmpdir)
     dst = None
     helpers = []
-    timer = threading.Timer(BOOT_TIMEOUT, src.kill)
-    timer.start()
+    timers = [threading.Timer(BOOT_TIMEOUT, src.kill)]
+    timers[0].start()
     log, reports = [], {}
     try:
         qsrc = Qmp(os.path.join(tmpdir, "src.qmp"))
@@ -125,8 +121,8 @@ def run(tap, args, tmpdir):
             return
         dst = start_qemu(qemu_cmd(args, tmpdir, "dst", initrd,
                                   ["-incoming", mig]), tmpdir)
-        timer2 = threading.Timer(BOOT_TIMEOUT, dst.kill)
-        timer2.start()
+        timers.append(threading.Timer(BOOT_TIMEOUT, dst.kill))
+        timers[-1].start()
         qdst = Qmp(os.path.join(tmpdir, "dst.qmp"))
         dst_pids = passt_pids(qdst.hmp("info network"))
         if args.repair:
@@ -143,15 +139,18 @@ def run(tap, args, tmpdir):
                    "vhost-user,connected to pid" in info,
                    "destination: its own passt, shown in info network",
                    info.strip().replace("\r\n", " | "))
-        dst.stdin.write(b"go\n")
-        dst.stdin.flush()
-        read_serial(dst, log, reports, "GUEST-DONE")
-        dst.wait()
-        timer2.cancel()
+        # without a migrated guest there is nothing to wait for: the checks
+        # of the destination's reports below fail
+        if status == "completed":
+            dst.stdin.write(b"go\n")
+            dst.stdin.flush()
+            read_serial(dst, log, reports, "GUEST-DONE")
+            dst.wait()
         qsrc.cmd("quit")
         src.wait()
     finally:
-        timer.cancel()
+        for t in timers:
+            t.cancel()
         for p in [src, dst] + helpers:
             if p and p.poll() is None:
                 p.kill()
