@@ -197,16 +197,17 @@ def ones_sum_ok(data):
     return total == 0xffff
 
 
-def frame_problem(frame, mtu):
-    """What is wrong with one Ethernet frame of a capture, or None."""
+def check_frame(frame, mtu):
+    """The IP protocol of one Ethernet frame of a capture (None if it
+    carries no IP), and what is wrong with it (None if nothing)."""
     if len(frame) > 14 + mtu:
-        return "a frame of %d bytes" % len(frame)
+        return None, "a frame of %d bytes" % len(frame)
     ethertype = struct.unpack("!H", frame[12:14])[0]
     if ethertype == 0x0800:
         ihl = (frame[14] & 0xf) * 4
         total, proto = struct.unpack("!H", frame[16:18])[0], frame[23]
         if not ones_sum_ok(frame[14:14 + ihl]):
-            return "a bad IPv4 header checksum"
+            return proto, "a bad IPv4 header checksum"
         l4 = frame[14 + ihl:14 + total]
         pseudo = frame[26:34] + struct.pack("!BBH", 0, proto, len(l4))
     elif ethertype == 0x86dd:
@@ -214,12 +215,12 @@ def frame_problem(frame, mtu):
         l4 = frame[54:54 + struct.unpack("!H", frame[18:20])[0]]
         pseudo = frame[22:54] + struct.pack("!IxxxB", len(l4), proto)
     else:
-        return None
+        return None, None
     if proto == 17 and l4[6:8] == b"\0\0" and ethertype == 0x0800:
-        return None         # no UDP checksum, which IPv4 allows
+        return proto, None      # no UDP checksum, which IPv4 allows
     if proto in (6, 17, 58) and not ones_sum_ok(pseudo + l4):
-        return "a bad checksum, IP protocol %d" % proto
-    return None
+        return proto, "a bad checksum, IP protocol %d" % proto
+    return proto, None
 
 
 def check_capture(path, mac, mtu=1500):
@@ -239,11 +240,10 @@ def check_capture(path, mac, mtu=1500):
         off += 16 + incl
         if frame[6:12] != mac:
             continue
-        problem = frame_problem(frame, mtu)
+        proto, problem = check_frame(frame, mtu)
         if problem:
             problems.append(problem)
-        elif frame[12:14] in (b"\x08\x00", b"\x86\xdd") and \
-                (frame[23] if frame[12] == 8 else frame[20]) == 6:
+        elif proto == 6:
             tcp += 1
     return tcp, problems
 
