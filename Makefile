@@ -7,11 +7,13 @@
 #   make checkpatch   QEMU's checkpatch.pl on every patch
 #   make check-series build the tree after each patch in turn
 #   make bench        the benchmarks
+#   make fuzz         the fuzz target of the offload code, for FUZZ_SECONDS
+#   make check-sanitizers  QEMU with ASan and UBSan: qtests and a guest
 
 SCRIPTS := scripts
 
 .PHONY: all setup base passt tree export build check checkpatch \
-        check-series demo bench clean
+        check-series demo bench fuzz check-sanitizers clean
 
 all: build
 
@@ -48,6 +50,14 @@ demo:
 bench:
 	$(SCRIPTS)/bench.sh
 
+FUZZ_SECONDS ?= 600
+fuzz: build
+	$(SCRIPTS)/run-fuzz.sh --seconds $(FUZZ_SECONDS)
+
+check-sanitizers: tree
+	$(SCRIPTS)/check-sanitizers.sh
+
 clean:
 	rm -rf build/qemu-build build/qemu-series build/qemu-series-build \
+	       build/qemu-san-build build/fuzz \
 	       build/qemu-plain build/qemu-plain-build build/logs

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Configure (once) and build qemu-system-x86_64 from the work tree, with
-# ccache.  Extra ninja targets (qtests, docs) may be given as arguments.
+# ccache.  Extra ninja targets (qtests, docs) may be given as arguments;
+# QEMU_CONFIGURE_EXTRA adds configure options (--enable-sanitizers).
 set -euo pipefail
 build=$(realpath -m "${BUILD_DIR:-build}")
 tree=${QEMU_TREE:-$build/qemu}
@@ -13,6 +14,7 @@ configure_args=(
     --enable-slirp --enable-seccomp
     --disable-download --disable-install-blobs
     --enable-docs
+    ${QEMU_CONFIGURE_EXTRA:-}
 )
 
 want="${configure_args[*]}"

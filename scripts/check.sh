@@ -3,10 +3,11 @@
 # series, then run every test.  Prints TAP and "N passed, N failed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+build=$(realpath -m "${BUILD_DIR:-build}")
 . "$here/tap.sh"
 
 "$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test \
-    tests/qtest/qos-test
+    tests/qtest/qos-test tests/unit/test-stream-offload
 
 # Each suite prints its own TAP; gather the lines under one plan.
 if "$here/build-qemu.sh" docs/docs.stamp >"$LOG_DIR/docs.log" 2>&1; then
@@ -14,6 +15,8 @@ if "$here/build-qemu.sh" docs/docs.stamp >"$LOG_DIR/docs.log" 2>&1; then
 else
     tap_result fail "docs: manual and QAPI reference build" "see $LOG_DIR/docs.log"
 fi
+tap_run unit "$build/qemu-build/tests/unit/test-stream-offload" --tap
+tap_run fuzz "$here/run-fuzz.sh" 500000
 tap_run qtests "$here/run-qtests.sh"
 tap_run guest "$here/run-guest-tests.sh"
 tap_run checkpatch "$here/checkpatch.sh"

@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=$(realpath -m "${BUILD_DIR:-build}")
 
+mkdir -p "$build"
 "$here/prepare.sh" >"$build/prepare.log" 2>&1 || {
     tail -30 "$build/prepare.log" >&2
     exit 1

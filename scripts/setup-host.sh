@@ -15,6 +15,7 @@ packages=(
     passt iproute2 util-linux procps psmisc socat
     dpkg-dev xz-utils cpio
     busybox-static iperf3 gnuplot-nox
+    clang libclang-rt-14-dev
 )
 backports=(meson python3-pycotap)
 

@@ -19,13 +19,14 @@ tap_result() {    # tap_result ok|fail|skip NAME [REASON]
 }
 
 # Run a command that prints TAP and take its results over, prefixed with
-# NAME; its output goes to $LOG_DIR/NAME.log.  A command that fails
-# without reporting a failed test counts as one failure.
+# NAME; its output goes to $LOG_DIR/NAME.log, and the logs of a suite it
+# runs in turn to $LOG_DIR/NAME/, never into that same file.  A command
+# that fails without reporting a failed test counts as one failure.
 tap_run() {       # tap_run NAME COMMAND...
     local name=$1 log rc=0 before=$tap_failed line
     shift
     log=$LOG_DIR/$name.log
-    "$@" >"$log" 2>&1 || rc=$?
+    LOG_DIR=$LOG_DIR/$name "$@" >"$log" 2>&1 || rc=$?
     while IFS= read -r line; do
         case $line in
         "ok "*"# SKIP"*) tap_result skip "$name: $(tap_desc "${line%%# SKIP*}")" \

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,
                       HTTP_PORT, SINK_PORT, Qmp, Sink, Tap, alive, guest_cmd,
@@ -87,10 +88,25 @@ ask upload6-done
 # negotiated virtio-net features, bit 0 first (none on an e1000e)
 report features $(cat /sys/bus/virtio/devices/*/features 2>/dev/null)
 
+if [ "@OVERSIZE@" = yes ]; then
+    # one frame of 65549 bytes, which passt would hang up on
+    ip link set eth0 mtu 65535
+    ping -c 1 -W 2 -s 65507 $HOST4 >/dev/null 2>&1
+    ip link set eth0 mtu 1500
+    ask oversize
+    report after-oversize $(timeout 30 wget -q -O - http://$HOST4:@HTTP@/hello.txt)
+fi
+
 if [ "@KILL@" = yes ]; then
     # record the carrier while passt is killed and restarted
     (while [ ! -f /tmp/stop ]; do cat /sys/class/net/eth0/carrier; usleep 20000; done) > /tmp/carrier 2>&1 &
+    # keep the guest sending, without flow control, so that passt dies
+    # with QEMU's writes to it blocked
+    iperf3 -c $HOST4 -u -b 2G -l 1400 -t 30 >/dev/null 2>&1 &
+    upload=$!
+    usleep 500000
     ask kill-passt
+    kill $upload 2>/dev/null
     i=0
     while [ "$(cat /sys/class/net/eth0/carrier)" != 1 ] && [ $i -lt 100 ]; do
         usleep 100000
@@ -112,7 +128,8 @@ def guest_script(form):
                  "PREFIX6": form["prefix6"], "HTTP": HTTP_PORT,
                  "SINK": SINK_PORT, "FWD_TCP": FWD_TCP,
                  "FWD_IPERF": FWD_IPERF, "MIB": BLOB_MIB,
-                 "KILL": "yes" if form["kill"] else "no"}.items():
+                 "KILL": "yes" if form["kill"] else "no",
+                 "OVERSIZE": "yes" if form.get("oversize") else "no"}.items():
         s = s.replace("@%s@" % k, str(v))
     return s
 
@@ -126,6 +143,7 @@ def run_form(tap, args, form, workdir, blob_md5):
     make_initrd(args.initrd, guest_script(form), initrd)
     qmp_path = os.path.join(tmpdir, "qmp.sock")
     net = [a.replace("@TMPDIR@", tmpdir) for a in form.get("net", [])]
+    form["qemu_log"] = os.path.join(tmpdir, "qemu.log")
     if form.get("capture"):
         # passt started by root writes as "nobody"
         os.mkdir(os.path.join(tmpdir, "cap"))
@@ -274,8 +292,21 @@ def answer(tap, name, question, form, qmp, pids, sink_before):
         want = sink_before + (1 if question == "upload-done" else 2)
         wait_for(lambda: len(Sink.digests) >= want, 10)
         form[question] = Sink.digests[want - 1] if len(Sink.digests) >= want else ""
+    elif question == "oversize":
+        log = form["qemu_log"]
+        with open(log, errors="replace") as f:
+            said = [l.strip() for l in f if "dropped a frame of 65549" in l]
+        tap.result(alive(pids[0]) and pids[0] in
+                   passt_pids(qmp.hmp("info network")) and said,
+                   "%s: a 65549-byte frame is dropped and counted, "
+                   "passt keeps running" % name,
+                   " | ".join(said) or "nothing in " + log)
     elif question == "kill-passt":
         old = pids[0]
+        # passt stops reading while the guest sends: QEMU's writes block,
+        # and the NIC's queue waits for a channel that is about to go
+        os.kill(old, signal.SIGSTOP)
+        time.sleep(2)
         os.kill(old, signal.SIGKILL)
         new = []
 
@@ -298,6 +329,10 @@ def check_reports(tap, name, form, r, blob_md5):
                "%s: IPv6 global address" % name, r.get("ipv6"))
     tap.result(r.get("tcp4") == "hello-from-host",
                "%s: TCP over IPv4 to a host service" % name, r.get("tcp4"))
+    if form.get("oversize"):
+        tap.result(r.get("after-oversize") == "hello-from-host",
+                   "%s: TCP works after the oversized frame" % name,
+                   r.get("after-oversize"))
     tap.result(r.get("tcp6") == "hello-from-host",
                "%s: TCP over IPv6 to a host service" % name, r.get("tcp6"))
     tap.result(r.get("udp") == DNS_ANSWER,
@@ -332,7 +367,8 @@ def check_reports(tap, name, form, r, blob_md5):
                        "%s: guest saw carrier loss while passt restarted" % name,
                        r.get("carrier-seen"))
         tap.result(r.get("relaunch-tcp4") == "hello-from-host",
-                   "%s: traffic flows again after the restart" % name,
+                   "%s: traffic flows again after a restart that cut a "
+                   "blocked write short" % name,
                    r.get("relaunch-tcp4"))
         relaunch = dict(kv.split("=", 1) for kv in
                         r.get("relaunch-lease", "").split() if "=" in kv)
@@ -357,8 +393,10 @@ def forms(passt):
         dict(p, name="nic", carrier=True, net=["-nic", "passt," + common]),
         # passt's capture is started anew with passt: no kill here
         dict(p, name="netdev", kill=False, offload=True, capture=True,
+             oversize=True,
              net=["-netdev", "passt,id=n0,param=--pcap=@TMPDIR@/cap/passt.pcap," +
-                  common, "-device", "virtio-net-pci,netdev=n0"]),
+                  common, "-device", "virtio-net-pci,netdev=n0",
+                  "-d", "guest_errors", "-D", "@TMPDIR@/qemu.log"]),
         dict(p, name="vhost-user", carrier=True, info="vhost-user,",
              offload=False,
              net=["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
