@@ -18,15 +18,21 @@ san=$build/qemu-san-build
     exit 1
 }
 "$here/build-guest.sh" >/dev/null
-if ! QEMU_OBJ=$san QEMU_CONFIGURE_EXTRA="--enable-asan --enable-ubsan" \
+# sigaltstack coroutines: ASan does not follow ucontext's stack switches
+if ! QEMU_OBJ=$san QEMU_CONFIGURE_EXTRA="--enable-asan --enable-ubsan --with-coroutine=sigaltstack" \
         "$here/build-qemu.sh" tests/qtest/netdev-socket \
         tests/qtest/netdev-passt-test tests/unit/test-stream-offload \
         >"$LOG_DIR/sanitizer-build.log" 2>&1; then
     tap_result fail "sanitizers: build" "see $LOG_DIR/sanitizer-build.log"
     tap_summary
 fi
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Reports, and ASan's warnings, go to files of their own (the qtests read
+# QEMU's error messages on stderr); a report also stops the process.
+rm -rf "$LOG_DIR/sanitizer-reports"
+mkdir -p "$LOG_DIR/sanitizer-reports"
+chmod 1777 "$LOG_DIR/sanitizer-reports"     # qtests run as nobody too
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$LOG_DIR/sanitizer-reports/asan
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$LOG_DIR/sanitizer-reports/ubsan
 
 tap_run unit "$san/tests/unit/test-stream-offload" --tap
 QEMU_OBJ=$san tap_run qtests "$here/run-qtests.sh"

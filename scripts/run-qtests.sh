@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run the qtests inside a private network namespace: QEMU's own
-# netdev-socket, then netdev-passt-test against each passt (the modern
-# build and Debian 12's), as root and as an ordinary user.  Prints TAP.
+# netdev-socket, then netdev-passt-test against each passt (Debian 13's,
+# upstream's newest where its source is beside this repository, and
+# Debian 12's), as root and as an ordinary user.  Prints TAP.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath -m "${BUILD_DIR:-build}")
@@ -35,6 +36,13 @@ else
 fi
 qtest passt-modern-root "$modern_passt" tests/qtest/netdev-passt-test
 qtest passt-modern-user "$modern_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+newest_passt=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/passt-newest.log")
+if [ -n "$newest_passt" ]; then
+    qtest passt-newest-root "$newest_passt" tests/qtest/netdev-passt-test
+    qtest passt-newest-user "$newest_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+else
+    tap_result skip "passt-newest" "$(cat "$LOG_DIR/passt-newest.log")"
+fi
 if [ -x "$system_passt" ]; then
     qtest passt-debian12-root "$system_passt" tests/qtest/netdev-passt-test
     qtest passt-debian12-user "$system_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
