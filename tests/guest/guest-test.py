@@ -27,9 +27,9 @@ import threading
 import time
 
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,
-                      HTTP_PORT, SINK_PORT, Qmp, Sink, Tap, alive, guest_cmd,
-                      make_blob, make_initrd, passt_pids, serial_lines, serve_www,
-                      start_passt_by_hand, wait_for)
+                      HTTP_PORT, SINK_PORT, VHOST_USER_MEM, Qmp, Sink, Tap,
+                      alive, guest_cmd, make_blob, make_initrd, passt_pids,
+                      serial_lines, serve_www, start_passt_by_hand, wait_for)
 
 # --- the guest ---------------------------------------------------------------
 
@@ -120,6 +120,17 @@ if [ "@KILL@" = yes ]; then
     report relaunch-lease $(cat /tmp/lease 2>/dev/null)
     report relaunch-tcp4 $(timeout 30 wget -q -O - http://$HOST4:@HTTP@/hello.txt)
 fi
+if [ "@RESET@" = yes ]; then
+    # last: reset the device, and start it again, while its vhost-user
+    # back-end is gone.  QEMU must live through it; the device need not
+    # come back (a guest's control queue waits for it), so nothing here
+    # uses the network afterwards.
+    ask backend-away
+    dev=$(basename $(readlink /sys/class/net/eth0/device))
+    echo $dev > /sys/bus/virtio/drivers/virtio_net/unbind
+    echo $dev > /sys/bus/virtio/drivers/virtio_net/bind
+    ask backend-back
+fi
 """
 
 
@@ -130,7 +141,8 @@ def guest_script(form):
                  "SINK": SINK_PORT, "FWD_TCP": FWD_TCP,
                  "FWD_IPERF": FWD_IPERF, "MIB": BLOB_MIB,
                  "KILL": "yes" if form["kill"] else "no",
-                 "OVERSIZE": "yes" if form.get("oversize") else "no"}.items():
+                 "OVERSIZE": "yes" if form.get("oversize") else "no",
+                 "RESET": "yes" if form.get("reset") else "no"}.items():
         s = s.replace("@%s@" % k, str(v))
     return s
 
@@ -150,8 +162,14 @@ def run_form(tap, args, form, workdir, blob_md5):
         os.mkdir(os.path.join(tmpdir, "cap"))
         os.chmod(os.path.join(tmpdir, "cap"), 0o777)
     hand_pid = None
-    if form.get("hand"):
-        hand_pid, net = start_passt_by_hand(args.passt, tmpdir, form["hand"])
+    if form.get("hand") is not None:
+        hand_pid, net = start_passt_by_hand(args.passt, tmpdir, form["hand"],
+                                            form.get("vhost_user", False))
+        form["hand_pids"] = [hand_pid]
+    if form.get("own_passt"):
+        # a copy the test can make fail to start, to keep passt away
+        form["own_passt"] = os.path.join(tmpdir, "passt")
+        shutil.copy(args.passt, form["own_passt"])
     cmd = guest_cmd(args.qemu, args.kernel, initrd, qmp_path) + net
     env = dict(os.environ, TMPDIR=tmpdir)
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -193,15 +211,17 @@ def run_form(tap, args, form, workdir, blob_md5):
                    "%s: every frame passt got from the guest fits the MTU "
                    "and has correct checksums" % name, "%d TCP frames; %d with %s" %
                    (tcp, len(problems), ", ".join(sorted(set(problems)))))
-    warnings = [l for l in log if "qemu-system" in l and "warning" in l]
+    warnings = [l for l in log if "qemu-system" in l and "warning" in l and
+                not (form.get("reset") and "cannot restart passt" in l)]
     tap.result(not warnings, "%s: QEMU printed no warning" % name,
                " | ".join(warnings))
     last = passt_pids(info) + form.get("new_pids", [])
     tap.result(wait_for(lambda: not any(alive(p) for p in last), 5) and
                not any(n.startswith("qemu-passt.") for n in os.listdir(tmpdir)),
                "%s: QEMU gone, no passt, PID file or directory left" % name)
-    if hand_pid:
-        os.kill(hand_pid, signal.SIGTERM)
+    for pid in form.get("hand_pids", []):
+        if alive(pid):
+            os.kill(pid, signal.SIGTERM)
     shutil.rmtree(tmpdir, ignore_errors=True)
 
 
@@ -298,6 +318,30 @@ def inbound_tcp(first):
         return str(e)
 
 
+def backend_away(form, qmp, pids):
+    """End the vhost-user back-end, and keep it away."""
+    if form["passt"]:
+        # the backend's restarts fail while its passt cannot be run
+        pid = passt_pids(qmp.hmp("info network"))[0]
+        form.setdefault("new_pids", []).append(pid)
+        os.chmod(form["own_passt"], 0)
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: "restart failed" in qmp.hmp("info network"), 15)
+    else:
+        os.kill(form["hand_pids"][-1], signal.SIGKILL)
+        time.sleep(1)
+
+
+def backend_back(tap, name, form, qmp, pids):
+    """QEMU must have lived through the reset; bring the back-end back."""
+    status = qmp.cmd("query-status").get("return", {}).get("status")
+    tap.result(status == "running",
+               "%s: a device reset while the vhost-user back-end is away "
+               "leaves QEMU running" % name, str(status))
+    if form["passt"]:
+        os.chmod(form["own_passt"], 0o755)
+
+
 def answer(tap, name, question, form, qmp, pids, sink_before):
     if question == "inbound":
         if form.get("offload") == "backend":
@@ -336,6 +380,10 @@ def answer(tap, name, question, form, qmp, pids, sink_before):
                    "%s: a 65549-byte frame is dropped and counted, "
                    "passt keeps running" % name,
                    " | ".join(said) or "nothing in " + log)
+    elif question == "backend-away":
+        backend_away(form, qmp, pids)
+    elif question == "backend-back":
+        backend_back(tap, name, form, qmp, pids)
     elif question == "kill-passt":
         old = pids[0]
         # passt stops reading while the guest sends: QEMU's writes block,
@@ -349,7 +397,7 @@ def answer(tap, name, question, form, qmp, pids, sink_before):
             new[:] = passt_pids(qmp.hmp("info network"))
             return new and new[0] != old and alive(new[0])
         ok = wait_for(restarted, 15)
-        form["new_pids"] = list(new)
+        form.setdefault("new_pids", []).extend(new)
         tap.result(ok, "%s: passt killed, restarted with a new pid" % name,
                    "%d -> %s" % (old, new))
     return "go"
@@ -427,6 +475,8 @@ def forms(passt, extra=""):
     lease = {"ip": "192.0.2.1", "router": "192.0.2.2", "dns": "192.0.2.2"}
     p = {"passt": True, "kill": True, "host4": "192.0.2.2", "info": "stream,",
          "host6": "2001:db8::2", "lease": lease, "prefix6": "2001:db8::"}
+    hand_args = ["--dns", "192.0.2.2", "-t", "%d,%d" % (FWD_TCP, FWD_IPERF),
+                 "-u", str(FWD_IPERF)]
     slirp_fwd = ",".join("hostfwd=%s:127.0.0.1:%d-:%d" % (proto, port, port)
                          for proto, port in (("tcp", FWD_TCP),
                                              ("tcp", FWD_IPERF),
@@ -441,17 +491,19 @@ def forms(passt, extra=""):
                   common, "-device", "virtio-net-pci,netdev=n0",
                   "-d", "guest_errors", "-D", "@TMPDIR@/qemu.log"]),
         dict(p, name="vhost-user", carrier=True, info="vhost-user,",
-             offload="backend",
-             net=["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
-                  "-machine", "memory-backend=mem",
-                  "-netdev", "passt,id=n0,vhost-user=on," + common,
+             offload="backend", reset=True, own_passt="@TMPDIR@/passt",
+             net=VHOST_USER_MEM + [
+                  "-netdev", "passt,id=n0,vhost-user=on," +
+                  common.replace("path=" + passt, "path=@TMPDIR@/passt"),
                   "-device", "virtio-net-pci,netdev=n0,id=nic0"]),
+        # QEMU's own -netdev vhost-user, on a hand-started passt that the
+        # test ends and starts again: its chardev reconnects
+        dict(p, name="vhost-user-plain", passt=False, kill=False,
+             carrier=False, reset=True, vhost_user=True, hand=hand_args),
         dict(p, name="hub", carrier=False,
              net=["-net", "nic", "-net", "passt," + common]),
         dict(p, name="stream", passt=False, kill=False, carrier=False,
-             offload=False,
-             hand=["--dns", "192.0.2.2", "-t", "%d,%d" % (FWD_TCP, FWD_IPERF),
-                   "-u", str(FWD_IPERF)]),
+             offload=False, hand=hand_args),
         {"name": "user", "passt": False, "kill": False, "carrier": False,
          "host4": "10.0.2.2", "host6": "fec0::2", "prefix6": "fec0::",
          "lease": {"ip": "10.0.2.15", "router": "10.0.2.2", "dns": "10.0.2.3"},

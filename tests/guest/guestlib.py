@@ -221,11 +221,17 @@ def wait_for(cond, timeout):
 
 
 
-def start_passt_by_hand(passt, tmpdir, extra=()):
+VHOST_USER_MEM = ["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+                  "-machine", "memory-backend=mem"]
+
+
+def start_passt_by_hand(passt, tmpdir, extra=(), vhost_user=False):
     """passt on a socket in tmpdir, as users start it without the backend.
-    Returns its PID (to end it with) and the -netdev stream arguments."""
+    Returns its PID (to end it with) and the -netdev stream arguments, or
+    with @vhost_user those of -netdev vhost-user on a chardev that
+    reconnects.  Call again to start another on the same socket."""
     piddir = os.path.join(tmpdir, "hand")
-    os.mkdir(piddir)
+    os.makedirs(piddir, exist_ok=True)
     if os.geteuid() == 0:
         # as the backend does (passt_make_dir()): passt run by root writes
         # its PID file either as uid 0 without privileges or as nobody
@@ -233,7 +239,11 @@ def start_passt_by_hand(passt, tmpdir, extra=()):
         os.chmod(piddir, 0o730)
     sock = os.path.join(tmpdir, "passt.sock")
     pidfile = os.path.join(piddir, "passt.pid")
+    if os.path.exists(sock):
+        os.unlink(sock)     # left by a passt that was killed
     # passt says what it does even with --quiet: keep it for a failure
+    if vhost_user:
+        extra = ["--vhost-user"] + list(extra)
     r = subprocess.run([passt, "--quiet", "--socket", sock, "--pid", pidfile]
                        + list(extra), stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
@@ -241,5 +251,10 @@ def start_passt_by_hand(passt, tmpdir, extra=()):
         raise RuntimeError("passt by hand failed: " + r.stdout.decode())
     with open(pidfile) as f:
         pid = int(f.read())
+    if vhost_user:
+        return pid, VHOST_USER_MEM + [
+            "-chardev", "socket,id=c0,path=%s,reconnect-ms=500" % sock,
+            "-netdev", "vhost-user,id=n0,chardev=c0",
+            "-device", "virtio-net-pci,netdev=n0,id=nic0"]
     return pid, ["-netdev", "stream,id=n0,server=off,addr.type=unix,"
                  "addr.path=" + sock, "-device", "virtio-net-pci,netdev=n0"]
