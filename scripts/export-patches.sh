@@ -12,6 +12,10 @@ if [ "${1:-}" = "--to" ]; then
     out=$2
 fi
 
+if [ ! -d "$tree/.git" ]; then
+    echo "export-patches: no work tree in $tree; 'make tree' makes it" >&2
+    exit 1
+fi
 if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
     echo "export-patches: $tree has uncommitted changes; commit them first" >&2
     exit 1

@@ -30,8 +30,8 @@ fi
 # large enough for a 64 KiB frame from the guest, or a burst from passt
 if (cd "$fuzz" && "$fuzz/stream-offload-fuzz" -max_len=140000 \
         -print_final_stats=1 "${args[@]}") >"$log" 2>&1; then
-    tap_result ok "fuzz: stream offloads, $what, $(grep -o 'Done [0-9]* runs' "$log")"
+    tap_result ok "stream offloads, $what, $(grep -o 'Done [0-9]* runs' "$log")"
 else
-    tap_result fail "fuzz: stream offloads, $what" "see $log"
+    tap_result fail "stream offloads, $what" "see $log"
 fi
 tap_summary

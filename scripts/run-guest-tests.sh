@@ -34,10 +34,11 @@ migrate_test() {  # migrate_test NAME [--passt-repair PATH]
 migrate_test guest-migrate --passt-repair "$(dirname "$passt")/passt-repair"
 migrate_test guest-migrate-no-repair
 # upstream's newest passt, where its source is beside this repository: the
-# forms whose data path differs between passts
+# forms whose data path differs between passts (not vhost-user mode yet:
+# that passt dies in about half of the boots there, see the README)
 newest=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/passt-newest.log")
 if [ -n "$newest" ]; then
-    guest_test guest-newest "$newest" --only nic,netdev,vhost-user
+    guest_test guest-newest "$newest" --only nic,netdev
 else
     tap_result skip "guest-newest" "$(cat "$LOG_DIR/passt-newest.log")"
 fi

@@ -167,9 +167,14 @@ def run_form(tap, args, form, workdir, blob_md5):
                                             form.get("vhost_user", False))
         form["hand_pids"] = [hand_pid]
     if form.get("own_passt"):
-        # a copy the test can make fail to start, to keep passt away
-        form["own_passt"] = os.path.join(tmpdir, "passt")
+        # a copy the test can make fail to start, to keep passt away, in a
+        # folder anybody may search (passt runs as nobody)
+        os.mkdir(os.path.join(tmpdir, "bin"), 0o755)
+        form["own_passt"] = os.path.join(tmpdir, "bin", "passt")
         shutil.copy(args.passt, form["own_passt"])
+        if os.path.exists(args.passt + ".avx2"):
+            # passt runs this build instead of itself where the CPU can
+            shutil.copy(args.passt + ".avx2", form["own_passt"] + ".avx2")
     cmd = guest_cmd(args.qemu, args.kernel, initrd, qmp_path) + net
     env = dict(os.environ, TMPDIR=tmpdir)
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -385,12 +390,19 @@ def answer(tap, name, question, form, qmp, pids, sink_before):
     elif question == "backend-back":
         backend_back(tap, name, form, qmp, pids)
     elif question == "kill-passt":
-        old = pids[0]
+        now = passt_pids(qmp.hmp("info network"))
+        tap.result(now == pids,
+                   "%s: passt ran the whole boot without a restart" % name,
+                   "%s -> %s" % (pids, now))
+        old = now[0] if now else pids[0]
         # passt stops reading while the guest sends: QEMU's writes block,
         # and the NIC's queue waits for a channel that is about to go
-        os.kill(old, signal.SIGSTOP)
-        time.sleep(2)
-        os.kill(old, signal.SIGKILL)
+        try:
+            os.kill(old, signal.SIGSTOP)
+            time.sleep(2)
+            os.kill(old, signal.SIGKILL)
+        except ProcessLookupError:
+            pass            # gone already: counted above
         new = []
 
         def restarted():
@@ -491,10 +503,10 @@ def forms(passt, extra=""):
                   common, "-device", "virtio-net-pci,netdev=n0",
                   "-d", "guest_errors", "-D", "@TMPDIR@/qemu.log"]),
         dict(p, name="vhost-user", carrier=True, info="vhost-user,",
-             offload="backend", reset=True, own_passt="@TMPDIR@/passt",
+             offload="backend", reset=True, own_passt=True,
              net=VHOST_USER_MEM + [
                   "-netdev", "passt,id=n0,vhost-user=on," +
-                  common.replace("path=" + passt, "path=@TMPDIR@/passt"),
+                  common.replace("path=" + passt, "path=@TMPDIR@/bin/passt"),
                   "-device", "virtio-net-pci,netdev=n0,id=nic0"]),
         # QEMU's own -netdev vhost-user, on a hand-started passt that the
         # test ends and starts again: its chardev reconnects
