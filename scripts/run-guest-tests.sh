@@ -22,7 +22,7 @@ guest_test() {    # guest_test NAME PASST [--only FORMS]
 }
 
 passt=${PASST:-$build/passt/passt}
-guest_test guest "$passt" --only nic,netdev,vhost-user,vhost-user-plain,hub,stream,user
+guest_test passt-debian13 "$passt" --only nic,netdev,vhost-user,vhost-user-plain,hub,stream,user
 migrate_test() {  # migrate_test NAME [--passt-repair PATH]
     local name=$1
     shift
@@ -31,23 +31,23 @@ migrate_test() {  # migrate_test NAME [--passt-repair PATH]
         --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \
         --passt "$passt" --workdir "$build/guest-work/$name" "$@"
 }
-migrate_test guest-migrate --passt-repair "$(dirname "$passt")/passt-repair"
-migrate_test guest-migrate-no-repair
+migrate_test migrate --passt-repair "$(dirname "$passt")/passt-repair"
+migrate_test migrate-no-repair
 # upstream's newest passt, where its source is beside this repository: the
 # forms whose data path differs between passts (not vhost-user mode yet:
 # that passt dies in about half of the boots there, see the README)
-newest=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/passt-newest.log")
+newest=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/build-passt-newest.log")
 if [ -n "$newest" ]; then
-    guest_test guest-newest "$newest" --only nic,netdev
+    guest_test passt-newest "$newest" --only nic,netdev
 else
-    tap_result skip "guest-newest" "$(cat "$LOG_DIR/passt-newest.log")"
+    tap_result skip "passt-newest" "$(cat "$LOG_DIR/build-passt-newest.log")"
 fi
 # Debian 12's passt (2023-03-09), with the stream forms: it has no
 # vhost-user mode, and never completes an inbound handshake by itself
 system_passt=${SYSTEM_PASST:-/usr/bin/passt}
 if [ -x "$system_passt" ]; then
-    guest_test guest-debian12 "$system_passt" --only nic,netdev --no-server-first
+    guest_test passt-debian12 "$system_passt" --only nic,netdev --no-server-first
 else
-    tap_result fail "guest-debian12" "$system_passt is missing: run scripts/setup-host.sh"
+    tap_result fail "passt-debian12" "$system_passt is missing: run scripts/setup-host.sh"
 fi
 tap_summary

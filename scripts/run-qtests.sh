@@ -36,12 +36,12 @@ else
 fi
 qtest passt-modern-root "$modern_passt" tests/qtest/netdev-passt-test
 qtest passt-modern-user "$modern_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
-newest_passt=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/passt-newest.log")
+newest_passt=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/build-passt-newest.log")
 if [ -n "$newest_passt" ]; then
     qtest passt-newest-root "$newest_passt" tests/qtest/netdev-passt-test
     qtest passt-newest-user "$newest_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
 else
-    tap_result skip "passt-newest" "$(cat "$LOG_DIR/passt-newest.log")"
+    tap_result skip "passt-newest" "$(cat "$LOG_DIR/build-passt-newest.log")"
 fi
 if [ -x "$system_passt" ]; then
     qtest passt-debian12-root "$system_passt" tests/qtest/netdev-passt-test
