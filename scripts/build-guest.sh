@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the test guest from Debian 12 packages: the kernel of
 # linux-image-amd64 (extracted, never installed on the host) and an
-# initramfs with busybox, the NIC modules, iperf3 and guest/init.
+# initramfs with busybox, the NIC modules (virtio-net, e1000e, vmxnet3),
+# iperf3 and guest/init.
 # Output: $BUILD_DIR/guest/{vmlinuz,initramfs.cpio.gz}; rebuilt only when
 # its inputs change.
 set -euo pipefail
@@ -34,7 +35,7 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib/modules,proc,sys,dev,tmp,etc}
 mkdir -p "$root/etc/udhcpc"
 cp /bin/busybox "$root/bin/busybox"
 for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev \
-         virtio_pci failover net_failover virtio_net e1000e; do
+         virtio_pci failover net_failover virtio_net e1000e vmxnet3; do
     find "$kx/lib/modules" -name "$m.ko" -exec cp {} "$root/lib/modules/" \;
 done
 # iperf3 and the libraries it loads, as the host has them (also Debian 12)

@@ -22,7 +22,7 @@ guest_test() {    # guest_test NAME PASST [--only FORMS]
 }
 
 passt=${PASST:-$build/passt/passt}
-guest_test passt-debian13 "$passt" --only nic,netdev,vhost-user,vhost-user-plain,hub,stream,user
+guest_test passt-debian13 "$passt" --only nic,netdev,vhost-user,vhost-user-plain,vmxnet3,hub,stream,user
 migrate_test() {  # migrate_test NAME [--passt-repair PATH]
     local name=$1
     shift
