@@ -73,7 +73,8 @@ static void fuzz_tx(const uint8_t *data, size_t size)
 
         CHECK(off + 4 <= out->len);
         len = ldl_be_p(out->data + off);
-        CHECK(len <= FRAME_MAX && off + 4 + len <= out->len);
+        CHECK(len >= ETH_HLEN && len <= FRAME_MAX);
+        CHECK(off + 4 + len <= out->len);
         off += 4 + len;
     }
     CHECK(frames <= FRAME_MAX / STREAM_TSO_MSS_MIN + 1);
