@@ -1,7 +1,8 @@
 #!/bin/bash
 # Export the work tree's commits since "base" into patches/ (or --to DIR):
-# one file per commit, byte-identical for an unchanged commit, and
-# patches/series rewritten in order.
+# one numbered file per commit ([PATCH NN/MM]), the cover letter as
+# 0000-cover-letter.patch (its subject and text from
+# patches/cover-letter.txt), and patches/series rewritten in order.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -23,11 +24,15 @@ fi
 mkdir -p "$out"
 rm -f "$out"/*.patch
 git -C "$tree" format-patch -q --zero-commit --no-signature \
-    --no-numbered --full-index --src-prefix=a/ --dst-prefix=b/ \
+    --numbered --cover-letter --full-index --src-prefix=a/ --dst-prefix=b/ \
     -o "$out" base..HEAD
+# The cover letter's date is today's: take the first patch's, so that an
+# unchanged series exports byte for byte the same.
+"$here/fill-cover-letter.py" "$top/patches/cover-letter.txt" \
+    "$out/0000-cover-letter.patch" "$(ls "$out"/0001-*.patch)"
 {
     echo "# Applied in this order by scripts/make-tree.sh"
-    (cd "$out" && ls -1 -- *.patch 2>/dev/null || true)
+    (cd "$out" && ls -1 -- *.patch 2>/dev/null | grep -v '^0000-cover-letter' || true)
 } > "$out/series"
 if [ "$out" = "$top/patches" ]; then
     (cd "$out" && cat series $(grep -v '^#' series)) | sha256sum | cut -d' ' -f1 \
