@@ -1,25 +1,45 @@
 #!/bin/bash
-# Build QEMU after each patch of the series in turn, in a tree and build
-# directory of its own, so that a patch that breaks bisection is caught.
-# Prints TAP.
+# Check each patch of the series on its own, in a tree and build
+# directory of its own: it builds, passes QEMU's checkpatch.pl (no
+# error), and leaves QEMU's netdev-socket qtest passing.  Catches a
+# patch that breaks bisection.  Prints TAP.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath -m "${BUILD_DIR:-build}")
 . "$here/tap.sh"
 tree=$build/qemu
 series_tree=$build/qemu-series
+obj=$build/qemu-series-build
 
 rm -rf "$series_tree"
 git clone -q "$tree" "$series_tree"
 git -C "$series_tree" fetch -q "$tree" 'refs/tags/base:refs/tags/base'
+n=0
 for commit in $(git -C "$tree" rev-list --reverse base..HEAD); do
-    subject=$(git -C "$tree" log -1 --format=%s "$commit")
+    n=$((n + 1))
+    name="$(printf '%02d' "$n") $(git -C "$tree" log -1 --format=%s "$commit")"
+    log=$LOG_DIR/series-$(printf '%02d' "$n")
     git -C "$series_tree" checkout -q "$commit"
-    if QEMU_TREE=$series_tree QEMU_OBJ=$build/qemu-series-build \
-            "$here/build-qemu.sh" >"$LOG_DIR/series-$commit.log" 2>&1; then
-        tap_result ok "builds: $subject"
+    if QEMU_TREE=$series_tree QEMU_OBJ=$obj "$here/build-qemu.sh" \
+            tests/qtest/netdev-socket >"$log-build.log" 2>&1; then
+        tap_result ok "builds: $name"
     else
-        tap_result fail "builds: $subject" "see $LOG_DIR/series-$commit.log"
+        tap_result fail "builds: $name" "see $log-build.log"
+        continue
+    fi
+    if (cd "$series_tree" && git format-patch -1 --stdout "$commit" |
+            perl scripts/checkpatch.pl -) >"$log-checkpatch.log" 2>&1; then
+        tap_result ok "checkpatch: $name"
+    else
+        tap_result fail "checkpatch: $name" "see $log-checkpatch.log"
+    fi
+    # setsid: a signal QEMU sends to its process group stays in there
+    if (cd "$obj" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
+            setsid -w "$here/netns-run.sh" tests/qtest/netdev-socket --tap) \
+            >"$log-netdev-socket.log" 2>&1; then
+        tap_result ok "netdev-socket: $name"
+    else
+        tap_result fail "netdev-socket: $name" "see $log-netdev-socket.log"
     fi
 done
 tap_summary
