@@ -62,7 +62,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
+sys.path.insert(0, os.path.join(TOP, "guest"))   # guestlib.py
 from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
                       start_passt_by_hand, wait_for)
 

@@ -13,7 +13,7 @@ mkdir -p "$build"
     exit 1
 }
 "$here/build-guest.sh"
-exec "$here/netns-run.sh" "$top/tests/guest/demo.py" \
+exec "$here/netns-run.sh" "$top/demo/demo.py" \
     --qemu "$build/qemu-build/qemu-system-x86_64" \
     --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \
     --passt "${PASST:-$build/passt/passt}" --workdir "$build/demo"
