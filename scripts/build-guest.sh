@@ -6,9 +6,7 @@
 # Output: $BUILD_DIR/guest/{vmlinuz,initramfs.cpio.gz}; rebuilt only when
 # its inputs change.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 out=$build/guest
 dl=$build/dl
 

@@ -3,8 +3,7 @@
 # directory of its own, so that a patch that breaks bisection is caught.
 # Prints TAP.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 tree=$build/qemu
 series_tree=$build/qemu-series

@@ -3,9 +3,7 @@
 # test guest, then boot the guest on -nic passt in a private network
 # namespace and show it working.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 
 mkdir -p "$build"
 "$here/prepare.sh" >"$build/prepare.log" 2>&1 || {

@@ -3,9 +3,7 @@
 # one file per commit, byte-identical for an unchanged commit, and
 # patches/series rewritten in order.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 tree=$build/qemu
 out=$top/patches
 if [ "${1:-}" = "--to" ]; then
