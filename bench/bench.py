@@ -62,7 +62,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(TOP, "tests", "guest"))
+sys.path.insert(0, os.path.join(TOP, "guest"))   # guestlib.py
 from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
                       start_passt_by_hand, wait_for)
 
@@ -302,139 +302,195 @@ def qemu_error(lines):
     return text.strip()[:300]
 
 
-def boot(args, name, run, workdir, logdir):
-    res = {"backend": name, "run": run}
-    tmpdir = tempfile.mkdtemp(prefix="%s-" % name, dir=workdir)
-    os.chmod(tmpdir, 0o711)     # passt run by root works as nobody
-    net, host4, hand = backend_net(name, args.passt)
-    initrd = os.path.join(tmpdir, "initrd.gz")
-    make_initrd(args.initrd, guest_script(host4, args), initrd)
-    qmp_path = os.path.join(tmpdir, "qmp.sock")
-    hand_pid = qemu = iperf = qmp = None
-    pp = PingPong(args.rr_count, args.rr_limit)
-    log = []
-    seen_passt = set()
-    try:
-        if hand:
-            # passt started by hand, as users do without the backend
-            try:
-                hand_pid, net = start_passt_by_hand(args.passt, tmpdir)
-            except (subprocess.CalledProcessError, OSError, ValueError) as e:
-                res["error"] = "passt --socket: %s" % e
-                return res
-        iperf = subprocess.Popen(["iperf3", "-s", "-B", "127.0.0.1", "-p",
-                                  str(IPERF_PORT)], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        binary = args.qemu_plain if name == "stream-plain" else args.qemu
-        # debug-threads: names the vCPU thread, for vcpu_seconds()
-        cmd = guest_cmd(binary, args.kernel, initrd, qmp_path) + [
-            "-name", "bench,debug-threads=on"] + net
-        res["qemu_args"] = " ".join(net)
-        t0 = time.monotonic()
-        qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                env=dict(os.environ, TMPDIR=tmpdir))
-        q = queue.Queue()
-        threading.Thread(target=reader, args=(qemu.stdout, q), daemon=True).start()
+class Boot:
+    """One boot of the guest on one backend, in steps (see boot() below
+    for their order), and what the steps share: the processes started,
+    the serial console's lines and the figures found so far (res)."""
 
-        while qmp is None and qemu.poll() is None and time.monotonic() < t0 + 30:
-            if os.path.exists(qmp_path):
+    def __init__(self, args, name, run, workdir):
+        self.args, self.name = args, name
+        self.res = {"backend": name, "run": run}
+        self.tmpdir = tempfile.mkdtemp(prefix="%s-" % name, dir=workdir)
+        os.chmod(self.tmpdir, 0o711)     # passt run by root works as nobody
+        self.net, host4, self.hand = backend_net(name, args.passt)
+        self.initrd = os.path.join(self.tmpdir, "initrd.gz")
+        make_initrd(args.initrd, guest_script(host4, args), self.initrd)
+        self.qmp_path = os.path.join(self.tmpdir, "qmp.sock")
+        self.hand_pid = self.qemu = self.iperf = self.qmp = None
+        self.pp = PingPong(args.rr_count, args.rr_limit)
+        self.log = []
+        self.seen_passt = set()
+        self.t0 = self.lines = None
+        self.snaps, self.blocks, self.block = {}, {}, None
+
+    # -- starting ---------------------------------------------------------
+
+    def start_hand_passt(self):
+        """passt started by hand, as users do without the backend; False
+        (and the error in res) if it did not start."""
+        try:
+            self.hand_pid, self.net = start_passt_by_hand(self.args.passt,
+                                                          self.tmpdir)
+        except (subprocess.CalledProcessError, OSError, ValueError) as e:
+            self.res["error"] = "passt --socket: %s" % e
+            return False
+        return True
+
+    def start_iperf_server(self):
+        """The host end of the guest's iperf3 runs, on loopback."""
+        self.iperf = subprocess.Popen(
+            ["iperf3", "-s", "-B", "127.0.0.1", "-p", str(IPERF_PORT)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+
+    def qemu_command(self):
+        """QEMU's command line for this backend."""
+        args = self.args
+        binary = args.qemu_plain if self.name == "stream-plain" else args.qemu
+        # debug-threads: names the vCPU thread, for vcpu_seconds()
+        cmd = guest_cmd(binary, args.kernel, self.initrd, self.qmp_path) + [
+            "-name", "bench,debug-threads=on"] + self.net
+        self.res["qemu_args"] = " ".join(self.net)
+        return cmd
+
+    def start_qemu(self, cmd):
+        """Start QEMU; the boot's clock starts here.  A thread puts each
+        line of the serial console, with the time it came, on
+        self.lines."""
+        self.t0 = time.monotonic()
+        self.qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True,
+                                     env=dict(os.environ, TMPDIR=self.tmpdir))
+        self.lines = queue.Queue()
+        threading.Thread(target=reader, args=(self.qemu.stdout, self.lines),
+                         daemon=True).start()
+
+    def connect_qmp(self):
+        """QMP, once QEMU has made its socket (for a while, as long as
+        QEMU runs); self.qmp stays None if it never did."""
+        while (self.qmp is None and self.qemu.poll() is None
+               and time.monotonic() < self.t0 + 30):
+            if os.path.exists(self.qmp_path):
                 try:
-                    qmp = Qmp(qmp_path)
+                    self.qmp = Qmp(self.qmp_path)
                 except (OSError, ValueError):
                     break
             else:
                 time.sleep(0.05)
 
-        def current_passt():
-            if hand_pid:
-                return hand_pid
-            if qmp is None or name == "user":
-                return None
-            try:
-                pids = passt_pids(qmp.hmp("info network"))
-            except (OSError, ValueError):
-                return None
-            seen_passt.update(pids)
-            return pids[0] if pids else None
+    # -- measuring --------------------------------------------------------
 
-        def snapshot():
-            p = current_passt()
-            return {"t": time.monotonic(), "qemu_pid": qemu.pid,
-                    "qemu": cpu_seconds(qemu.pid), "passt_pid": p,
-                    "vcpu": vcpu_seconds(qemu.pid),
-                    "passt": cpu_seconds(p)}
+    def current_passt(self):
+        """PID of the passt serving the guest now, if any."""
+        if self.hand_pid:
+            return self.hand_pid
+        if self.qmp is None or self.name == "user":
+            return None
+        try:
+            pids = passt_pids(self.qmp.hmp("info network"))
+        except (OSError, ValueError):
+            return None
+        self.seen_passt.update(pids)
+        return pids[0] if pids else None
 
-        if qmp is not None:
-            res["passt_pid"] = current_passt()
-        snaps, blocks, block = {}, {}, None
-        deadline = t0 + args.boot_timeout
+    def snapshot(self):
+        """CPU times of QEMU, its vCPU and passt, now."""
+        p = self.current_passt()
+        return {"t": time.monotonic(), "qemu_pid": self.qemu.pid,
+                "qemu": cpu_seconds(self.qemu.pid), "passt_pid": p,
+                "vcpu": vcpu_seconds(self.qemu.pid),
+                "passt": cpu_seconds(p)}
+
+    def follow_guest(self):
+        """Read the serial console until the guest says it is done, QEMU
+        exits or the boot's time is up (QEMU is then killed)."""
+        deadline = self.t0 + self.args.boot_timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                res["error"] = "no end after %d s, QEMU killed" % args.boot_timeout
-                qemu.kill()
-                break
+                self.res["error"] = ("no end after %d s, QEMU killed"
+                                     % self.args.boot_timeout)
+                self.qemu.kill()
+                return
             try:
-                ts, line = q.get(timeout=min(left, 1.0))
+                ts, line = self.lines.get(timeout=min(left, 1.0))
             except queue.Empty:
                 continue
-            if line is None:
-                break
-            log.append(line)
-            if block is not None:
-                if line.startswith("JSON-END "):
-                    blocks[block[0]] = block[1]
-                    block = None
-                else:
-                    block[1].append(line)
-            elif line.startswith("GUEST-UP"):
-                res["up_s"] = ts - t0
-            elif line.startswith("LEASE "):
-                res["lease"] = line[6:].strip()
-                if "ip=" in line:
-                    res["lease_s"] = ts - t0
-            elif line.startswith("REPORT kernel "):
-                res["guest_kernel"] = line[14:].strip()
-            elif line.startswith("JSON-BEGIN "):
-                block = (line[11:].strip(), [])
-            elif line.startswith("ASK "):
-                what = line[4:].strip()
-                if what.startswith(("start ", "stop ")):
-                    snaps[what] = snapshot()
-                elif what == "rr":
-                    pp.start()
-                try:
-                    qemu.stdin.write(b"go\n")
-                    qemu.stdin.flush()
-                except OSError:
-                    pass
-            elif line.startswith("GUEST-DONE"):
-                break
+            if line is None or self.serial_line(ts, line):
+                return
+
+    def serial_line(self, ts, line):
+        """Note what one line of the serial console says, and answer the
+        guest if it asks; True once the guest is done."""
+        self.log.append(line)
+        if self.block is not None:
+            if line.startswith("JSON-END "):
+                self.blocks[self.block[0]] = self.block[1]
+                self.block = None
+            else:
+                self.block[1].append(line)
+        elif line.startswith("GUEST-UP"):
+            self.res["up_s"] = ts - self.t0
+        elif line.startswith("LEASE "):
+            self.res["lease"] = line[6:].strip()
+            if "ip=" in line:
+                self.res["lease_s"] = ts - self.t0
+        elif line.startswith("REPORT kernel "):
+            self.res["guest_kernel"] = line[14:].strip()
+        elif line.startswith("JSON-BEGIN "):
+            self.block = (line[11:].strip(), [])
+        elif line.startswith("ASK "):
+            self.answer(line[4:].strip())
+        elif line.startswith("GUEST-DONE"):
+            return True
+        return False
+
+    def answer(self, what):
+        """Do what the guest asks for before its next step (take the CPU
+        times around an iperf3 run, start the round trips), then let it
+        go on."""
+        if what.startswith(("start ", "stop ")):
+            self.snaps[what] = self.snapshot()
+        elif what == "rr":
+            self.pp.start()
         try:
-            qemu.wait(30)
+            self.qemu.stdin.write(b"go\n")
+            self.qemu.stdin.flush()
+        except OSError:
+            pass
+
+    # -- ending -----------------------------------------------------------
+
+    def wait_for_qemu_exit(self):
+        """Let QEMU end (the guest powers off), then keep what is still
+        in the pipe: QEMU's last words."""
+        try:
+            self.qemu.wait(30)
         except subprocess.TimeoutExpired:
-            qemu.kill()
-            qemu.wait()
-        # what is still in the pipe (QEMU's last words)
+            self.qemu.kill()
+            self.qemu.wait()
         end = time.monotonic() + 2
         while time.monotonic() < end:
             try:
-                _, line = q.get(timeout=0.2)
+                _, line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 break
             if line is None:
                 break
-            log.append(line)
+            self.log.append(line)
 
+    def collect_results(self):
+        """The figures from what the guest reported, into res."""
+        res = self.res
         if "lease_s" not in res and "error" not in res:
-            if qmp is None:
-                res["error"] = qemu_error(log)
+            if self.qmp is None:
+                res["error"] = qemu_error(self.log)
             else:
                 res["error"] = "no DHCP lease (%s)" % res.get("lease", "no reply")
         for d in ("up", "down"):
-            lines = blocks.get(d)
+            lines = self.blocks.get(d)
             if lines is None:
                 if "lease_s" in res:
                     res[d] = {"error": "no iperf3 output"}
@@ -445,37 +501,61 @@ def boot(args, name, run, workdir, logdir):
             except ValueError:
                 res[d] = {"error": "iperf3: %s" % text.strip()[:200]}
                 continue
-            res[d] = transfer(js, snaps.get("start " + d, {}),
-                              snaps.get("stop " + d, {}))
-        if pp.thread is not None:
-            res["rr"] = pp.result()
-        warnings = [l for l in log if "qemu-system" in l and "warning" in l]
+            res[d] = transfer(js, self.snaps.get("start " + d, {}),
+                              self.snaps.get("stop " + d, {}))
+        if self.pp.thread is not None:
+            res["rr"] = self.pp.result()
+        warnings = [l for l in self.log if "qemu-system" in l and "warning" in l]
         if warnings:
             res["qemu_warnings"] = warnings
-        return res
-    finally:
-        if qemu is not None and qemu.poll() is None:
-            qemu.kill()
-            qemu.wait()
-        pp.sock.close()
-        if qmp is not None:
-            qmp.sock.close()
-        if iperf is not None:
-            iperf.terminate()
+
+    def tear_down(self, logdir):
+        """Stop what this boot started, whatever step it got to, keep the
+        serial log, remove the boot's directory."""
+        if self.qemu is not None and self.qemu.poll() is None:
+            self.qemu.kill()
+            self.qemu.wait()
+        self.pp.sock.close()
+        if self.qmp is not None:
+            self.qmp.sock.close()
+        if self.iperf is not None:
+            self.iperf.terminate()
             try:
-                iperf.wait(10)
+                self.iperf.wait(10)
             except subprocess.TimeoutExpired:
-                iperf.kill()
-                iperf.wait()
+                self.iperf.kill()
+                self.iperf.wait()
         # passt started by QEMU ends with it; make sure, by PID
-        for p in seen_passt:
+        for p in self.seen_passt:
             if not wait_for(lambda: not alive(p), 5):
-                res.setdefault("notes", []).append("passt %d outlived QEMU" % p)
+                self.res.setdefault("notes", []).append(
+                    "passt %d outlived QEMU" % p)
                 stop_pid(p, "passt")
-        stop_pid(hand_pid, "passt")
-        with open(os.path.join(logdir, "%d-%s.serial.log" % (run, name)), "w") as f:
-            f.write("\n".join(log) + "\n")
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        stop_pid(self.hand_pid, "passt")
+        with open(os.path.join(logdir, "%d-%s.serial.log" % (
+                self.res["run"], self.name)), "w") as f:
+            f.write("\n".join(self.log) + "\n")
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def boot(args, name, run, workdir, logdir):
+    """Boot the guest once on backend NAME and measure it: a dict of its
+    figures, with "error" where it could not be measured."""
+    b = Boot(args, name, run, workdir)
+    try:
+        if b.hand and not b.start_hand_passt():
+            return b.res
+        b.start_iperf_server()
+        b.start_qemu(b.qemu_command())
+        b.connect_qmp()
+        if b.qmp is not None:
+            b.res["passt_pid"] = b.current_passt()
+        b.follow_guest()
+        b.wait_for_qemu_exit()
+        b.collect_results()
+        return b.res
+    finally:
+        b.tear_down(logdir)
 
 
 # --- summary -----------------------------------------------------------------

@@ -8,9 +8,7 @@
 # BENCH_NO_PREPARE=1 skips the set-up and build step (to measure the
 # QEMU that is there while its tree is being worked on).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 
 mkdir -p "$build"
 if [ -z "${BENCH_NO_PREPARE:-}" ]; then

@@ -4,9 +4,7 @@
 # needs are compiled into it, instrumented, and nothing else of QEMU.
 # Output: $BUILD_DIR/fuzz/stream-offload-fuzz
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 tree=$build/qemu
 obj=$build/qemu-build
 out=$build/fuzz

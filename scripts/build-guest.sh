@@ -2,19 +2,17 @@
 # Build the test guest from Debian 12 packages: the kernel of
 # linux-image-amd64 (extracted, never installed on the host) and an
 # initramfs with busybox, the NIC modules (virtio-net, e1000e, vmxnet3),
-# iperf3 and guest/init.
+# iperf3 and the payload in guest/initramfs/ (init, udhcpc.script).
 # Output: $BUILD_DIR/guest/{vmlinuz,initramfs.cpio.gz}; rebuilt only when
 # its inputs change.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 out=$build/guest
 dl=$build/dl
 
 kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
 inputs="$kpkg $(dpkg-query -W -f='${Version} ' busybox-static iperf3 libiperf0)
-$(cat "$top/guest/init" "$top/guest/udhcpc.script" "$0" | sha256sum)"
+$(cat "$top/guest/initramfs/init" "$top/guest/initramfs/udhcpc.script" "$0" | sha256sum)"
 if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ]; then
     exit 0
 fi
@@ -44,8 +42,8 @@ for lib in $(ldd /usr/bin/iperf3 | grep -o '/[^ ]*'); do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
 done
-install -m 755 "$top/guest/init" "$root/init"
-install -m 755 "$top/guest/udhcpc.script" "$root/etc/udhcpc/default.script"
+install -m 755 "$top/guest/initramfs/init" "$root/init"
+install -m 755 "$top/guest/initramfs/udhcpc.script" "$root/etc/udhcpc/default.script"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
 echo "$inputs" > "$out/inputs"
 echo "build-guest: $kpkg + busybox initramfs in $out"

@@ -5,9 +5,7 @@
 # path; prints nothing, and says why on stderr, where that source is
 # absent, so that callers can skip.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 src=${PASST_NEWEST_SRC:-$top/../shared/passt}
 out=$build/passt-newest
 

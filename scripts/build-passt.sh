@@ -2,9 +2,8 @@
 # Build a modern passt (Debian 13's source, checksum-pinned) next to the
 # system's Debian 12 one: the old one has no --vhost-user.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/common.sh"
 . "$here/versions.sh"
-build=$(realpath -m "${BUILD_DIR:-build}")
 dl=$build/dl
 out=$build/passt
 

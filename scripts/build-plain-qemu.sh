@@ -3,8 +3,7 @@
 # tree and build directory of its own: the benchmarks compare the series'
 # stream path with QEMU 10.0.13's own -netdev stream.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 plain=$build/qemu-plain
 
 base=$(git -C "$build/qemu" rev-parse base)

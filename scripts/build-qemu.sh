@@ -3,7 +3,7 @@
 # ccache.  Extra ninja targets (qtests, docs) may be given as arguments;
 # QEMU_CONFIGURE_EXTRA adds configure options (--enable-sanitizers).
 set -euo pipefail
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 tree=${QEMU_TREE:-$build/qemu}
 obj=${QEMU_OBJ:-$build/qemu-build}
 

@@ -7,9 +7,7 @@
 # offloads.  A sanitizer report stops QEMU and fails the run; the logs
 # are searched for one as well.  Prints TAP.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 san=$build/qemu-san-build
 

@@ -4,8 +4,7 @@
 # error), and leaves QEMU's netdev-socket qtest passing.  Catches a
 # patch that breaks bisection.  Prints TAP.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 tree=$build/qemu
 series_tree=$build/qemu-series

@@ -2,8 +2,7 @@
 # The project's test command: set the machine up, build QEMU with the
 # series, then run every test.  Prints TAP and "N passed, N failed".
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 
 "$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test \

@@ -2,9 +2,7 @@
 # Run QEMU's scripts/checkpatch.pl on every patch of the series.  Prints
 # TAP; a patch passes when checkpatch reports no error.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 
 for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series"); do

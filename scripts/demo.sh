@@ -3,9 +3,7 @@
 # test guest, then boot the guest on -nic passt in a private network
 # namespace and show it working.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 
 mkdir -p "$build"
 "$here/prepare.sh" >"$build/prepare.log" 2>&1 || {
@@ -13,7 +11,7 @@ mkdir -p "$build"
     exit 1
 }
 "$here/build-guest.sh"
-exec "$here/netns-run.sh" "$top/tests/guest/demo.py" \
+exec "$here/netns-run.sh" "$top/demo/demo.py" \
     --qemu "$build/qemu-build/qemu-system-x86_64" \
     --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \
     --passt "${PASST:-$build/passt/passt}" --workdir "$build/demo"

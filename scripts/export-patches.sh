@@ -4,9 +4,7 @@
 # 0000-cover-letter.patch (its subject and text from
 # patches/cover-letter.txt), and patches/series rewritten in order.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 tree=$build/qemu
 out=$top/patches
 if [ "${1:-}" = "--to" ]; then

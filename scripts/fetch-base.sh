@@ -2,9 +2,8 @@
 # Fetch Debian's QEMU source package (checksum-pinned, cached) and unpack it,
 # Debian patches applied, into $BUILD_DIR/base.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/common.sh"
 . "$here/versions.sh"
-build=$(realpath -m "${BUILD_DIR:-build}")
 dl=$build/dl
 base=$build/base
 

@@ -4,9 +4,7 @@
 # with patches/ without touching unchanged files (so rebuilds stay
 # incremental), and refused if it holds work that was never exported.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 tree=$build/qemu
 stamps=$build/stamps
 series=$top/patches/series

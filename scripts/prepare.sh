@@ -3,7 +3,7 @@
 # passt, the work tree with the series, and the build (extra ninja
 # targets may be given).  Each step does nothing when it is up to date.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/common.sh"
 "$here/setup-host.sh"
 "$here/fetch-base.sh"
 "$here/build-passt.sh"

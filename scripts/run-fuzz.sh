@@ -7,9 +7,7 @@
 # Prints TAP.  Any crash, sanitizer report or broken bound fails it; the
 # input that did it is left in $BUILD_DIR/fuzz.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 
 "$here/build-fuzz.sh"

@@ -5,9 +5,7 @@
 # without passt-repair.  Prints TAP.
 # Then the forms again with upstream's newest passt and with Debian 12's.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 
 "$here/build-guest.sh" >/dev/null

@@ -4,8 +4,7 @@
 # upstream's newest where its source is beside this repository, and
 # Debian 12's), as root and as an ordinary user.  Prints TAP.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=$(realpath -m "${BUILD_DIR:-build}")
+. "$(dirname "$0")/common.sh"
 obj=${QEMU_OBJ:-$build/qemu-build}
 . "$here/tap.sh"
 

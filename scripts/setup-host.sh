@@ -2,10 +2,9 @@
 # Install everything the build, the tests and the benchmarks need on a
 # Debian 12 host.  Idempotent: a second run only checks.
 set -euo pipefail
-
-stamp_dir=${BUILD_DIR:-build}/stamps
+. "$(dirname "$0")/common.sh"
+stamp_dir=$build/stamps
 stamp=$stamp_dir/setup-host
-here=$(cd "$(dirname "$0")" && pwd)
 
 packages=(
     build-essential ccache git pkg-config ninja-build flex bison

@@ -1,8 +1,9 @@
-# Helpers for scripts that gather test results, sourced by them.  Every
-# result is printed as a TAP line; tap_summary ends with the plan and the
-# line "N passed, N failed" and fails if anything failed or nothing ran.
-# Logs go to $LOG_DIR (default build/logs).
-export LOG_DIR=${LOG_DIR:-$(realpath -m "${BUILD_DIR:-build}")/logs}
+# Helpers for scripts that gather test results, sourced by them after
+# common.sh (for $build).  Every result is printed as a TAP line;
+# tap_summary ends with the plan and the line "N passed, N failed" and
+# fails if anything failed or nothing ran.  Logs go to $LOG_DIR (default
+# $build/logs).
+export LOG_DIR=${LOG_DIR:-$build/logs}
 mkdir -p "$LOG_DIR"
 tap_n=0
 tap_passed=0

@@ -26,7 +26,10 @@ import tempfile
 import threading
 import time
 
-from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,
+# guestlib.py lives with the test guest, in guest/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "guest"))
+from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,  # noqa: E402
                       HTTP_PORT, SINK_PORT, VHOST_USER_MEM, Qmp, Sink, Tap,
                       alive, guest_cmd, make_blob, make_initrd, passt_pids,
                       serial_lines, serve_www, start_passt_by_hand, wait_for)

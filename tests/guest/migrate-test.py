@@ -17,7 +17,10 @@ import sys
 import tempfile
 import threading
 
-from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,
+# guestlib.py lives with the test guest, in guest/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "guest"))
+from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,  # noqa: E402
                       alive, guest_cmd, make_initrd, passt_pids, serial_lines, serve_www,
                       wait_for)
 

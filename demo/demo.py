@@ -12,7 +12,10 @@ import sys
 import tempfile
 import time
 
-from guestlib import (FWD_TCP, HTTP_PORT, Qmp, alive, guest_cmd, make_initrd,
+# guestlib.py lives with the test guest, in guest/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "guest"))
+from guestlib import (FWD_TCP, HTTP_PORT, Qmp, alive, guest_cmd, make_initrd,  # noqa: E402
                       passt_pids, start_services, wait_for)
 
 GUEST = r"""

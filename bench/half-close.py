@@ -5,7 +5,7 @@ when it keeps it open, for slirp, passt in both modes and a hand-started
 passt on -netdev stream.  An investigation, not a test: it prints byte
 counts.  Runs inside scripts/netns-run.sh, like the guest suite:
 
-  scripts/netns-run.sh tests/guest/half-close.py --qemu Q --kernel K \\
+  scripts/netns-run.sh bench/half-close.py --qemu Q --kernel K \\
       --initrd I --passt P [FORM...]
 """
 
@@ -14,11 +14,15 @@ import os
 import socket
 import socketserver
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 
-from guestlib import (DualStackTCPServer, guest_cmd, make_initrd,
+# guestlib.py lives with the test guest, in guest/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "guest"))
+from guestlib import (DualStackTCPServer, guest_cmd, make_initrd,  # noqa: E402
                       start_passt_by_hand)
 
 SIZE = 16 << 20
