@@ -2,7 +2,8 @@
 # Boot the test guest on every form of the backend, on a hand-started
 # passt with -netdev stream, and on -netdev user as the control, and run
 # the end-to-end checks; then migrate a guest in vhost-user mode, with and
-# without passt-repair.  Prints TAP.
+# without passt-repair, on one host and between two simulated ones.
+# Prints TAP.
 # Then the forms again with upstream's newest passt and with Debian 12's.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -21,16 +22,20 @@ guest_test() {    # guest_test NAME PASST [--only FORMS]
 
 passt=${PASST:-$build/passt/passt}
 guest_test passt-debian13 "$passt" --only nic,netdev,vhost-user,vhost-user-plain,vmxnet3,hub,stream,user
-migrate_test() {  # migrate_test NAME [--passt-repair PATH]
-    local name=$1
-    shift
-    tap_run "$name" setsid -w "$here/netns-run.sh" "$top/tests/guest/migrate-test.py" \
+migrate_test() {  # migrate_test SCRIPT NAME [--passt-repair PATH]
+    local script=$1 name=$2
+    shift 2
+    tap_run "$name" setsid -w "$here/netns-run.sh" "$top/tests/guest/$script" \
         --qemu "$build/qemu-build/qemu-system-x86_64" \
         --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \
         --passt "$passt" --workdir "$build/guest-work/$name" "$@"
 }
-migrate_test migrate --passt-repair "$(dirname "$passt")/passt-repair"
-migrate_test migrate-no-repair
+migrate_test migrate-test.py migrate --passt-repair "$(dirname "$passt")/passt-repair"
+migrate_test migrate-test.py migrate-no-repair
+# between two simulated hosts, each a network namespace with the same
+# addresses and its own passt-repair
+migrate_test migrate-hosts-test.py migrate-hosts --passt-repair "$(dirname "$passt")/passt-repair"
+migrate_test migrate-hosts-test.py migrate-hosts-no-repair
 # upstream's newest passt, where its source is beside this repository: the
 # forms whose data path differs between passts (not vhost-user mode yet:
 # that passt dies in about half of the boots there, see the README)
