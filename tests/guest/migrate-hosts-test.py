@@ -41,8 +41,8 @@ before the migration and B's after it.
 
 Must run inside the private network and mount namespaces of
 scripts/netns-run.sh: the named namespaces made here ("ip netns add")
-are bind mounts that live in that mount namespace, and are deleted at
-the end.
+are bind mounts on a tmpfs mounted on /run/netns in that mount namespace
+only; they are deleted at the end, and go with the namespace anyway.
 """
 
 import argparse
@@ -262,6 +262,10 @@ def sh(*cmd):
 def make_hosts(names):
     """NET with br0, and hosts A and B on it with the same addresses."""
     net, a, b = names
+    # the names, on a tmpfs of this mount namespace only: none is left
+    # behind in the host's /run/netns even if this process is killed
+    os.makedirs("/run/netns", exist_ok=True)
+    sh("mount", "-t", "tmpfs", "-o", "size=1m,mode=755", "netns", "/run/netns")
     for ns in names:
         sh("ip", "netns", "add", ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
@@ -308,6 +312,16 @@ def echo_sockets(host):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=30)
     return " ".join(r.stdout.split()) or "none"
+
+
+def bound(host):
+    """Whether something in the host listens on the forwarded ports."""
+    r = subprocess.run(["ip", "netns", "exec", host, "ss", "-Hltun",
+                        "sport", "=", ":%d" % FWD_TCP],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=30)
+    return {line.split()[0] for line in r.stdout.splitlines()} >= {"tcp",
+                                                                   "udp"}
 
 
 def delete_hosts(names):
@@ -404,9 +418,11 @@ def run(tap, args, tmpdir, names, peer):
         qdst = Qmp(os.path.join(tmpdir, "dst.qmp"))
         dst_pids = passt_pids(qdst.hmp("info network"))
         tap.result(len(src_pids) == 1 and len(dst_pids) == 1 and
-                   alive(src_pids[0]) and alive(dst_pids[0]),
-                   "a passt on each host, forwarding the same ports",
-                   "A: %s, B: %s" % (src_pids, dst_pids))
+                   alive(src_pids[0]) and alive(dst_pids[0]) and
+                   bound(a) and bound(b),
+                   "a passt on each host, bound to the same forwarded "
+                   "ports (TCP and UDP %d)" % FWD_TCP,
+                   "passt in A: %s, in B: %s" % (src_pids, dst_pids))
         if args.repair:
             for name, host in (("src", a), ("dst", b)):
                 helpers.append(subprocess.Popen(
@@ -520,6 +536,9 @@ def main():
         if not getattr(args, opt):
             ap.error("--%s is required" % opt)
     args.repair = bool(args.passt_repair)
+    if os.environ.get("PASST_QEMU_NETNS") != "inside":
+        ap.error("run this inside scripts/netns-run.sh: it mounts on "
+                 "/run/netns and makes namespaces")
 
     os.makedirs(args.workdir, exist_ok=True)
     tap = Tap()
