@@ -13,7 +13,7 @@ packages=(
     libseccomp-dev seabios ipxe-qemu qemu-system-data
     passt iproute2 util-linux procps psmisc socat
     dpkg-dev xz-utils cpio
-    busybox-static iperf3 gnuplot-nox
+    busybox-static iperf3 gnuplot-nox linux-perf
     clang libclang-rt-14-dev
 )
 backports=(meson python3-pycotap)
