@@ -717,6 +717,9 @@ def summarize(results, backends):
                                    "min": min(vals), "max": max(vals),
                                    "n": len(vals)}
         errors = [r["error"] for r in rows if r.get("error")]
+        errors += ["%s: %s" % (way, r[d]["error"]) for r in rows
+                   for d, way in (("up", "guest→host"), ("down", "host→guest"))
+                   if not r.get("error") and r.get(d, {}).get("error")]
         if errors:
             summary[b]["errors"] = sorted(set(errors))
     return summary
