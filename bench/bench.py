@@ -882,6 +882,7 @@ set style histogram errorbars gap 1 lw 1
 set style fill solid 0.7 border -1
 set grid ytics
 set yrange [0:*]
+set xtics rotate by -30 nomirror
 set key top right
 set multiplot layout 2,2 title "%(title)s"
 set title "TCP throughput (iperf3, %(secs)d s)%(ceiling)s"
