@@ -8,6 +8,16 @@ QEMU_SHA256=(
     "da73c092f5684c551b0334d675eb16a3dec91e1edea94759cfb1102fa4a0364e  qemu_10.0.13+ds-0+deb13u1.debian.tar.xz"
 )
 
+# The benchmarks' peer: the Debian QEMU with upstream's own -netdev passt
+# (QEMU 10.1 and later), from sid's deb-src through a private apt
+# configuration (fetch-upstream-qemu.sh).  Same rule for the sums.
+UPSTREAM_QEMU_VERSION=1:10.2.2+ds-1
+UPSTREAM_QEMU_SHA256=(
+    "f1684b3aa5ec500c3389d346c6501dee45041ea91656c6556d4da9023b7987dd  qemu_10.2.2+ds-1.dsc"
+    "be05230fe47a6937cd29f28f562932c8125f9c93c2a82c625198f7a4aa601dfb  qemu_10.2.2+ds.orig.tar.xz"
+    "ddf75aceab4f8f77374f3cb34fc97b41514895aeb293ce8b2ddd5e072bb0f5c0  qemu_10.2.2+ds-1.debian.tar.xz"
+)
+
 # The .dsc of this passt is missing on the mirror; the tarballs are enough.
 PASST_VERSION=0.0~git20250503.587980c-2+deb13u1
 PASST_SHA256=(
