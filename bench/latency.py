@@ -88,6 +88,7 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "guest"))   # guestlib.py
 from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
                       start_passt_by_hand, wait_for)
+from bench import comm, stop_pid  # noqa: E402
 
 RR_PORT = 5202
 RR_SIZE = 64
@@ -426,22 +427,6 @@ def reader(stream, q):
     for raw in stream:
         q.put(raw.decode(errors="replace").rstrip("\r\n"))
     q.put(None)
-
-
-def comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def stop_pid(pid, name):
-    if not pid or not alive(pid) or not comm(pid).startswith(name):
-        return
-    os.kill(pid, signal.SIGTERM)
-    if not wait_for(lambda: not alive(pid), 5):
-        os.kill(pid, signal.SIGKILL)
 
 
 def boot(args, name, run, outdir):

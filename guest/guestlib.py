@@ -219,6 +219,49 @@ def wait_for(cond, timeout):
     return cond()
 
 
+MIGRATE_TIMEOUT = 120
+
+
+def start_qemu(cmd, tmpdir):
+    """QEMU in a session of its own (a signal to its process group stays
+    there), its serial console on a pipe, and its own TMPDIR, so that
+    what its passt leaves behind can be found."""
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            env=dict(os.environ, TMPDIR=tmpdir))
+
+
+def migrate(qmp, uri):
+    """Migrate and wait, at most MIGRATE_TIMEOUT, for the outcome; returns
+    the final status."""
+    r = qmp.cmd("migrate", uri=uri)
+    if "error" in r:
+        return "refused: " + r["error"]["desc"]
+    status = []
+
+    def finished():
+        info = qmp.cmd("query-migrate").get("return", {})
+        status[:] = [info.get("status", "?"), info.get("error-desc", "")]
+        return status[0] in ("completed", "failed", "cancelled")
+    wait_for(finished, MIGRATE_TIMEOUT)
+    return " ".join(s for s in status if s)
+
+
+def migrate_checked(tap, qsrc, qdst, uri, dst_pids):
+    """Migrate from qsrc to qdst; TAP: the migration completed, and the
+    destination shows its own passt, the one it started with.  Returns
+    the final status."""
+    status = migrate(qsrc, uri)
+    tap.result(status == "completed", "migration completed", status)
+    info = qdst.hmp("info network")
+    after = passt_pids(info)
+    tap.result(after and alive(after[0]) and after == dst_pids and
+               "vhost-user,connected to pid" in info,
+               "destination: its own passt, shown in info network",
+               info.strip().replace("\r\n", " | "))
+    return status
+
+
 
 
 VHOST_USER_MEM = ["-object", "memory-backend-memfd,id=mem,size=512M,share=on",

@@ -38,13 +38,4 @@ if grep -q "option('passt'" "$tree/meson_options.txt" &&
 fi
 ninja -C "$obj" qemu-system-x86_64 "$@"
 
-# Debian's source has no firmware blobs: let the uninstalled binary find
-# Debian's builds of them (seabios, ipxe-qemu) where it looks for firmware.
-fw=$obj/qemu-bundle/usr/local/share/qemu-firmware
-mkdir -p "$fw"
-for f in /usr/share/seabios/bios-256k.bin /usr/share/seabios/vgabios-stdvga.bin \
-         /usr/lib/ipxe/qemu/efi-e1000e.rom /usr/lib/ipxe/qemu/efi-virtio.rom \
-         /usr/lib/ipxe/qemu/efi-e1000.rom /usr/share/qemu/kvmvapic.bin \
-         /usr/share/qemu/linuxboot_dma.bin; do
-    ln -sf "$f" "$fw/"
-done
+"$here/link-firmware.sh" "$obj"

@@ -31,13 +31,5 @@ if [ ! -f "$obj/build.ninja" ] ||
 fi
 ninja -C "$obj" qemu-system-x86_64 >&2
 
-# No firmware in Debian's source: the same links as build-qemu.sh makes.
-fw=$obj/qemu-bundle/usr/local/share/qemu-firmware
-mkdir -p "$fw"
-for f in /usr/share/seabios/bios-256k.bin /usr/share/seabios/vgabios-stdvga.bin \
-         /usr/lib/ipxe/qemu/efi-e1000e.rom /usr/lib/ipxe/qemu/efi-virtio.rom \
-         /usr/lib/ipxe/qemu/efi-e1000.rom /usr/share/qemu/kvmvapic.bin \
-         /usr/share/qemu/linuxboot_dma.bin; do
-    ln -sf "$f" "$fw/"
-done
+"$here/link-firmware.sh" "$obj"
 echo "$obj/qemu-system-x86_64"

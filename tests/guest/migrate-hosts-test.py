@@ -63,10 +63,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BOOT_TIMEOUT, FWD_TCP, HTTP_PORT, Qmp, Tap,  # noqa: E402
                       DualStackTCPServer, alive, guest_cmd, make_initrd,
-                      passt_pids, serial_lines, serve_www, wait_for)
+                      passt_pids, serial_lines, serve_www, wait_for,
+                      migrate_checked, start_qemu)
 
 ECHO_PORT = 9002
-MIGRATE_TIMEOUT = 120
 PEER_TIMEOUT = 30           # seconds for one answer of the peer helper
 OLD_CONN_LIMIT = 20         # seconds the old connection may take to fail
 HOST_IF = "eth1"            # each host's veth, in its own namespace
@@ -347,12 +347,6 @@ def qemu_cmd(args, tmpdir, name, host, initrd, extra):
         "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
 
 
-def start_qemu(cmd, tmpdir):
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            env=dict(os.environ, TMPDIR=tmpdir))
-
-
 def questions(qemu, log, reports):
     """The guest's ASK lines, in order."""
     for line in serial_lines(qemu, log, reports):
@@ -363,21 +357,6 @@ def questions(qemu, log, reports):
 def answer(qemu):
     qemu.stdin.write(b"go\n")
     qemu.stdin.flush()
-
-
-def migrate(qmp, uri):
-    """Migrate and wait for the outcome; returns the final status."""
-    r = qmp.cmd("migrate", uri=uri)
-    if "error" in r:
-        return "refused: " + r["error"]["desc"]
-    status = []
-
-    def finished():
-        info = qmp.cmd("query-migrate").get("return", {})
-        status[:] = [info.get("status", "?"), info.get("error-desc", "")]
-        return status[0] in ("completed", "failed", "cancelled")
-    wait_for(finished, MIGRATE_TIMEOUT)
-    return " ".join(s for s in status if s)
 
 
 def run(tap, args, tmpdir, names, peer):
@@ -431,14 +410,7 @@ def run(tap, args, tmpdir, names, peer):
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     start_new_session=True))
 
-        status = migrate(qsrc, mig)
-        tap.result(status == "completed", "migration completed", status)
-        info = qdst.hmp("info network")
-        after = passt_pids(info)
-        tap.result(after and alive(after[0]) and after == dst_pids and
-                   "vhost-user,connected to pid" in info,
-                   "destination: its own passt, shown in info network",
-                   info.strip().replace("\r\n", " | "))
+        status = migrate_checked(tap, qsrc, qdst, mig, dst_pids)
         # without a migrated guest there is nothing to wait for: the checks
         # of the destination's reports below fail
         if status == "completed":

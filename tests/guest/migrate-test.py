@@ -22,10 +22,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,  # noqa: E402
                       alive, guest_cmd, make_initrd, passt_pids, serial_lines, serve_www,
-                      wait_for)
+                      wait_for, migrate_checked, start_qemu)
 
 ECHO_PORT = 9002
-MIGRATE_TIMEOUT = 120
 
 GUEST_SCRIPT = r"""
 report() { echo "REPORT $*"; }
@@ -78,31 +77,10 @@ def qemu_cmd(args, tmpdir, name, initrd, extra):
         "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
 
 
-def start_qemu(cmd, tmpdir):
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            env=dict(os.environ, TMPDIR=tmpdir))
-
-
 def read_serial(qemu, log, reports, until):
     """Collect REPORT lines until a line starting with @until."""
     return any(line.startswith(until)
                for line in serial_lines(qemu, log, reports))
-
-
-def migrate(qmp, uri):
-    """Migrate and wait for the outcome; returns the final status."""
-    r = qmp.cmd("migrate", uri=uri)
-    if "error" in r:
-        return "refused: " + r["error"]["desc"]
-    status = []
-
-    def finished():
-        info = qmp.cmd("query-migrate").get("return", {})
-        status[:] = [info.get("status", "?"), info.get("error-desc", "")]
-        return status[0] in ("completed", "failed", "cancelled")
-    wait_for(finished, MIGRATE_TIMEOUT)
-    return " ".join(s for s in status if s)
 
 
 def run(tap, args, tmpdir):
@@ -134,14 +112,7 @@ def run(tap, args, tmpdir):
                     [args.passt_repair, os.path.join(tmpdir, name + ".repair")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
-        status = migrate(qsrc, mig)
-        tap.result(status == "completed", "migration completed", status)
-        info = qdst.hmp("info network")
-        after = passt_pids(info)
-        tap.result(after and alive(after[0]) and after == dst_pids and
-                   "vhost-user,connected to pid" in info,
-                   "destination: its own passt, shown in info network",
-                   info.strip().replace("\r\n", " | "))
+        status = migrate_checked(tap, qsrc, qdst, mig, dst_pids)
         # without a migrated guest there is nothing to wait for: the checks
         # of the destination's reports below fail
         if status == "completed":
