@@ -247,6 +247,17 @@ def migrate(qmp, uri):
     return " ".join(s for s in status if s)
 
 
+def stop_started(timers, procs):
+    """Cancel the watchdog timers, and kill what of procs (Popen objects
+    this run started, or None) is still running."""
+    for t in timers:
+        t.cancel()
+    for p in procs:
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def migrate_checked(tap, qsrc, qdst, uri, dst_pids):
     """Migrate from qsrc to qdst; TAP: the migration completed, and the
     destination shows its own passt, the one it started with.  Returns

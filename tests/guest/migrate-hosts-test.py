@@ -64,7 +64,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from guestlib import (BOOT_TIMEOUT, FWD_TCP, HTTP_PORT, Qmp, Tap,  # noqa: E402
                       DualStackTCPServer, alive, guest_cmd, make_initrd,
                       passt_pids, serial_lines, serve_www, wait_for,
-                      migrate_checked, start_qemu)
+                      migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
 PEER_TIMEOUT = 30           # seconds for one answer of the peer helper
@@ -430,12 +430,7 @@ def run(tap, args, tmpdir, names, peer):
         qsrc.cmd("quit")
         src.wait()
     finally:
-        for t in timers:
-            t.cancel()
-        for p in [src, dst] + helpers:
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
+        stop_started(timers, [src, dst] + helpers)
         with open(os.path.join(args.workdir, "migrate-hosts.serial.log"),
                   "w") as f:
             f.write("\n".join(log) + "\n")

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,  # noqa: E402
                       alive, guest_cmd, make_initrd, passt_pids, serial_lines, serve_www,
-                      wait_for, migrate_checked, start_qemu)
+                      wait_for, migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
 
@@ -123,12 +123,7 @@ def run(tap, args, tmpdir):
         qsrc.cmd("quit")
         src.wait()
     finally:
-        for t in timers:
-            t.cancel()
-        for p in [src, dst] + helpers:
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
+        stop_started(timers, [src, dst] + helpers)
         with open(os.path.join(args.workdir, "migrate.serial.log"), "w") as f:
             f.write("\n".join(log) + "\n")
 
