@@ -9,6 +9,10 @@ run, on the same guest (virtio-net-pci, 512 MiB, one vCPU):
               the stream path as it was, which the series' is measured
               against
   vhost-user  -netdev passt,vhost-user=on, guest RAM in a shared memfd
+  passt-no-offload
+              -netdev passt with the NIC's checksum offloads (and with
+              them TSO) off: the guest's per-frame work of vhost-user mode
+              with a passt that offers no offload, on the stream path
   newest, newest-vhost-user
               the same two on upstream passt's newest release
               (--passt-newest) instead of --passt
@@ -127,6 +131,7 @@ BACKENDS = {
     "stream": "stream (passt by hand)",
     "stream-plain": "plain 10.0.13 stream (passt by hand)",
     "vhost-user": "passt vhost-user",
+    "passt-no-offload": "passt, NIC offloads off",
     "newest": "passt, newest passt",
     "newest-vhost-user": "passt vhost-user, newest passt",
     "upstream": "upstream QEMU passt",
@@ -170,6 +175,12 @@ def backend_net(name, passt):
         return ["-nic", "user,model=virtio-net-pci"], "10.0.2.2", False
     if name in ("passt", "newest", "upstream"):
         return ["-netdev", "passt,id=n0,path=%s" % passt] + dev, "192.0.2.2", False
+    if name == "passt-no-offload":
+        # as vhost-user mode with a passt that offers no offload: the guest
+        # checksums and segments every frame itself
+        return (["-netdev", "passt,id=n0,path=%s" % passt,
+                 "-device", "virtio-net-pci,netdev=n0,csum=off,guest_csum=off"],
+                "192.0.2.2", False)
     if name in ("stream", "stream-plain"):  # from start_passt_by_hand()
         return [], "192.0.2.2", True
     if name in ("vhost-user", "newest-vhost-user", "upstream-vhost-user"):
