@@ -348,6 +348,10 @@ def backend_args(name, passt, tmpdir):
     if name == "passt":
         return (["-netdev", "passt,id=n0,path=%s" % passt] + dev,
                 "192.0.2.2", None)
+    if name == "passt-no-offload":
+        return (["-netdev", "passt,id=n0,path=%s" % passt, "-device",
+                 "virtio-net-pci,netdev=n0,csum=off,guest_csum=off"],
+                "192.0.2.2", None)
     if name == "stream":
         pid, net = start_passt_by_hand(passt, tmpdir)
         return net, "192.0.2.2", pid
@@ -1056,9 +1060,9 @@ def main():
     if os.environ.get("PASST_QEMU_NETNS") != "inside":
         ap.error("run inside scripts/netns-run.sh")
     backends = [b for b in args.backends.split(",") if b]
-    if not backends or any(b not in ("user", "passt", "stream")
-                           for b in backends):
-        ap.error("backends: user, passt, stream")
+    known = ("user", "passt", "passt-no-offload", "stream")
+    if not backends or any(b not in known for b in backends):
+        ap.error("backends: " + ", ".join(known))
     os.makedirs(args.outdir, exist_ok=True)
     os.chmod(args.outdir, 0o711)
     if args.copy_qemu:
