@@ -9,6 +9,8 @@ run, on the same guest (virtio-net-pci, 512 MiB, one vCPU):
               the stream path as it was, which the series' is measured
               against
   vhost-user  -netdev passt,vhost-user=on, guest RAM in a shared memfd
+  vhost-user-rings
+              vhost-user with 1024-entry RX and TX rings instead of 256
   passt-no-offload
               -netdev passt with the NIC's checksum offloads (and with
               them TSO) off: the guest's per-frame work of vhost-user mode
@@ -132,6 +134,7 @@ BACKENDS = {
     "stream-plain": "plain 10.0.13 stream (passt by hand)",
     "vhost-user": "passt vhost-user",
     "passt-no-offload": "passt, NIC offloads off",
+    "vhost-user-rings": "passt vhost-user, 1024-entry rings",
     "newest": "passt, newest passt",
     "newest-vhost-user": "passt vhost-user, newest passt",
     "upstream": "upstream QEMU passt",
@@ -183,7 +186,11 @@ def backend_net(name, passt):
                 "192.0.2.2", False)
     if name in ("stream", "stream-plain"):  # from start_passt_by_hand()
         return [], "192.0.2.2", True
-    if name in ("vhost-user", "newest-vhost-user", "upstream-vhost-user"):
+    if name in ("vhost-user", "newest-vhost-user", "upstream-vhost-user",
+                "vhost-user-rings"):
+        if name == "vhost-user-rings":
+            dev = ["-device", "virtio-net-pci,netdev=n0,rx_queue_size=1024,"
+                   "tx_queue_size=1024"]
         return (["-object", "memory-backend-memfd,id=mem,size=512M,share=on",
                  "-machine", "memory-backend=mem",
                  "-netdev", "passt,id=n0,path=%s,vhost-user=on" % passt] + dev,
