@@ -3,6 +3,7 @@ host services the guest talks to, the guest's initramfs, QMP, and
 process checks.  Everything here runs inside the private network
 namespace of scripts/netns-run.sh."""
 
+import contextlib
 import hashlib
 import http.server
 import json
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import traceback
 
 HTTP_PORT = 8080
 SINK_PORT = 9001
@@ -35,6 +37,17 @@ class Tap:
             self.failed += 1
         line = "%s %d - %s" % ("ok" if ok else "not ok", self.n, name)
         print(line + (" # %s" % detail if detail else ""), flush=True)
+
+    @contextlib.contextmanager
+    def exceptions_fail(self, what):
+        """An exception in the block is one failed test, @what, with the
+        traceback on stderr: the run still ends with its plan and counts,
+        and says where it stopped."""
+        try:
+            yield
+        except Exception as e:
+            traceback.print_exc()
+            self.result(False, what, "%s: %s" % (type(e).__name__, e))
 
     def finish(self):
         print("1..%d" % self.n)
@@ -168,7 +181,10 @@ def make_initrd(base, script, out):
 
 
 class Qmp:
-    def __init__(self, path):
+    def __init__(self, path, proc=None):
+        """Connect to the QMP socket at @path, of the QEMU @proc (a Popen
+        with its output on a pipe) if given: a QEMU that exits before it
+        listens is reported with its own words, not as a missing socket."""
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -176,6 +192,12 @@ class Qmp:
                 self.sock.connect(path)
                 break
             except OSError:
+                self.sock.close()
+                if proc and proc.poll() is not None:
+                    out = proc.stdout.read().decode(errors="replace")
+                    raise RuntimeError("QEMU exited with status %d before "
+                                       "its QMP socket was up: %s"
+                                       % (proc.returncode, out.strip()))
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)

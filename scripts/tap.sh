@@ -22,7 +22,8 @@ tap_result() {    # tap_result ok|fail|skip NAME [REASON]
 # Run a command that prints TAP and take its results over, prefixed with
 # NAME; its output goes to $LOG_DIR/NAME.log, and the logs of a suite it
 # runs in turn to $LOG_DIR/NAME/, never into that same file.  A command
-# that fails without reporting a failed test counts as one failure.
+# that fails without reporting a failed test counts as one failure, shown
+# with the end of its log.
 tap_run() {       # tap_run NAME COMMAND...
     local name=$1 log rc=0 before=$tap_failed line
     shift
@@ -38,6 +39,9 @@ tap_run() {       # tap_run NAME COMMAND...
     done < <(grep -E '^(not )?ok ' "$log")
     if [ "$rc" -ne 0 ] && [ "$tap_failed" -eq "$before" ]; then
         tap_result fail "$name" "exit status $rc, see $log"
+        # its last words (a traceback, say) as TAP diagnostics, so that a
+        # run whose logs are gone (CI's) still tells what went wrong
+        tail -n 20 "$log" | sed 's/^/#   /'
     fi
 }
 

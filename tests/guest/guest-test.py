@@ -184,7 +184,7 @@ def run_form(tap, args, form, workdir, blob_md5):
     qemu = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
-    qmp = Qmp(qmp_path)
+    qmp = Qmp(qmp_path, qemu)
     info = qmp.hmp("info network")
     pids = passt_pids(info)
     if form["passt"]:
@@ -578,7 +578,9 @@ def main():
                 form["server_first"] = False
             if form["name"] not in args.only.split(","):
                 continue
-            run_form(tap, args, form, args.workdir, blob_md5)
+            with tap.exceptions_fail("%s: the checks ran to their end"
+                                     % form["name"]):
+                run_form(tap, args, form, args.workdir, blob_md5)
     finally:
         iperf.terminate()
         iperf.wait()

@@ -377,7 +377,7 @@ def run(tap, args, tmpdir, names, peer):
     log, reports, got = [], {}, {}
     src_pids, dst_pids = [], []
     try:
-        qsrc = Qmp(os.path.join(tmpdir, "src.qmp"))
+        qsrc = Qmp(os.path.join(tmpdir, "src.qmp"), src)
         src_pids = passt_pids(qsrc.hmp("info network"))
         asked = questions(src, log, reports)
         if next(asked, None) != "inbound-before":
@@ -394,7 +394,7 @@ def run(tap, args, tmpdir, names, peer):
                                   ["-incoming", mig]), tmpdir)
         timers.append(threading.Timer(BOOT_TIMEOUT, dst.kill))
         timers[-1].start()
-        qdst = Qmp(os.path.join(tmpdir, "dst.qmp"))
+        qdst = Qmp(os.path.join(tmpdir, "dst.qmp"), dst)
         dst_pids = passt_pids(qdst.hmp("info network"))
         tap.result(len(src_pids) == 1 and len(dst_pids) == 1 and
                    alive(src_pids[0]) and alive(dst_pids[0]) and
@@ -515,12 +515,13 @@ def main():
     os.chmod(tmpdir, 0o711)     # passt run by root is "nobody"
     peer = None
     try:
-        make_hosts(names)
-        peer = Peer(names[0], args.workdir)
-        if not peer.ready:
-            tap.result(False, "peer services started in the network")
-        else:
-            run(tap, args, tmpdir, names, peer)
+        with tap.exceptions_fail("the two-host migration test ran to its end"):
+            make_hosts(names)
+            peer = Peer(names[0], args.workdir)
+            if not peer.ready:
+                tap.result(False, "peer services started in the network")
+            else:
+                run(tap, args, tmpdir, names, peer)
     finally:
         if peer:
             peer.stop()

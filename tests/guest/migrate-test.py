@@ -95,7 +95,7 @@ def run(tap, args, tmpdir):
     timers[0].start()
     log, reports = [], {}
     try:
-        qsrc = Qmp(os.path.join(tmpdir, "src.qmp"))
+        qsrc = Qmp(os.path.join(tmpdir, "src.qmp"), src)
         src_pids = passt_pids(qsrc.hmp("info network"))
         if not read_serial(src, log, reports, "ASK migrate"):
             tap.result(False, "guest booted on the source", "\n".join(log[-5:]))
@@ -104,7 +104,7 @@ def run(tap, args, tmpdir):
                                   ["-incoming", mig]), tmpdir)
         timers.append(threading.Timer(BOOT_TIMEOUT, dst.kill))
         timers[-1].start()
-        qdst = Qmp(os.path.join(tmpdir, "dst.qmp"))
+        qdst = Qmp(os.path.join(tmpdir, "dst.qmp"), dst)
         dst_pids = passt_pids(qdst.hmp("info network"))
         if args.repair:
             for name in ("src", "dst"):
@@ -168,7 +168,8 @@ def main():
     tmpdir = tempfile.mkdtemp(prefix="migrate-", dir=args.workdir)
     os.chmod(tmpdir, 0o711)     # passt run by root is "nobody"
     try:
-        run(tap, args, tmpdir)
+        with tap.exceptions_fail("the migration test ran to its end"):
+            run(tap, args, tmpdir)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return tap.finish()
