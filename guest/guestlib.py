@@ -243,6 +243,30 @@ def wait_for(cond, timeout):
 
 MIGRATE_TIMEOUT = 120
 
+# What a guest must still have after a migration, whatever happened to the
+# connections it had: (its REPORT key, the value, the test's name)
+KEPT_AFTER_MIGRATION = [
+    ("address-after", "inet 192.0.2.1",
+     "destination: the guest keeps its address"),
+    ("tcp4-after", "hello-from-host",
+     "destination: a new TCP connection works"),
+]
+
+
+def check_reports(tap, reports, checks):
+    """One TAP line per (key, value, name) of @checks: the guest reported
+    @value under @key; a callable @value tells whether it passes."""
+    for key, want, name in checks:
+        got = reports.get(key, "")
+        tap.result(want(got) if callable(want) else got == want, name, got)
+
+
+def leaves_nothing(pids, tmpdir):
+    """Every passt of @pids ends within 5 s, and no private directory of
+    the backend is left in @tmpdir (the QEMUs' TMPDIR)."""
+    return (wait_for(lambda: not any(alive(p) for p in pids), 5) and
+            not any(n.startswith("qemu-passt.") for n in os.listdir(tmpdir)))
+
 
 def start_qemu(cmd, tmpdir):
     """QEMU in a session of its own (a signal to its process group stays

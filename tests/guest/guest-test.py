@@ -31,8 +31,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,  # noqa: E402
                       HTTP_PORT, SINK_PORT, VHOST_USER_MEM, Qmp, Sink, Tap,
-                      alive, guest_cmd, make_blob, make_initrd, passt_pids,
-                      serial_lines, serve_www, start_passt_by_hand, wait_for)
+                      alive, guest_cmd, leaves_nothing, make_blob,
+                      make_initrd, passt_pids, serial_lines, serve_www,
+                      start_passt_by_hand, wait_for)
 
 # --- the guest ---------------------------------------------------------------
 
@@ -225,8 +226,7 @@ def run_form(tap, args, form, workdir, blob_md5):
     tap.result(not warnings, "%s: QEMU printed no warning" % name,
                " | ".join(warnings))
     last = passt_pids(info) + form.get("new_pids", [])
-    tap.result(wait_for(lambda: not any(alive(p) for p in last), 5) and
-               not any(n.startswith("qemu-passt.") for n in os.listdir(tmpdir)),
+    tap.result(leaves_nothing(last, tmpdir),
                "%s: QEMU gone, no passt, PID file or directory left" % name)
     for pid in form.get("hand_pids", []):
         if alive(pid):

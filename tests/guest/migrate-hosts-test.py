@@ -61,9 +61,10 @@ import time
 # guestlib.py lives with the test guest, in guest/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
-from guestlib import (BOOT_TIMEOUT, FWD_TCP, HTTP_PORT, Qmp, Tap,  # noqa: E402
-                      DualStackTCPServer, alive, guest_cmd, make_initrd,
-                      passt_pids, serial_lines, serve_www, wait_for,
+from guestlib import (BOOT_TIMEOUT, FWD_TCP, HTTP_PORT,  # noqa: E402
+                      KEPT_AFTER_MIGRATION, Qmp, Tap, DualStackTCPServer,
+                      alive, check_reports, guest_cmd, leaves_nothing,
+                      make_initrd, passt_pids, serial_lines, serve_www,
                       migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
@@ -435,11 +436,10 @@ def run(tap, args, tmpdir, names, peer):
                   "w") as f:
             f.write("\n".join(log) + "\n")
 
-    lease = reports.get("lease", "")
-    tap.result("ip=192.0.2.1" in lease, "lease on the source (host A)", lease)
-    tap.result(reports.get("echo-before") == "before-migration",
-               "TCP connection to the peer open before the migration",
-               reports.get("echo-before"))
+    check_reports(tap, reports, [
+        ("lease", lambda v: "ip=192.0.2.1" in v, "lease on the source (host A)"),
+        ("echo-before", "before-migration",
+         "TCP connection to the peer open before the migration")])
     tap.result(got.get("inbound-before") == "hello-from-guest",
                "inbound TCP through A's forwarded port, before",
                got.get("inbound-before"))
@@ -451,15 +451,12 @@ def run(tap, args, tmpdir, names, peer):
                    "destination: the socket of the old connection is "
                    "restored in host B", "A before: %s; B after: %s"
                    % (got.get("sockets-before"), got.get("sockets")))
-        tap.result(reports.get("pushed-after") == PUSHED,
-                   "destination: the old connection carries data from the "
-                   "peer (passt-repair)",
-                   "%s; peer: %s" % (reports.get("pushed-after"),
-                                     got.get("push")))
-        tap.result(reports.get("echo-after") == "after-migration",
-                   "destination: the old connection carries data from the "
-                   "guest and back (passt-repair)",
-                   reports.get("echo-after"))
+        check_reports(tap, reports, [
+            ("pushed-after", PUSHED, "destination: the old connection "
+             "carries data from the peer (passt-repair)"),
+            ("echo-after", "after-migration", "destination: the old "
+             "connection carries data from the guest and back "
+             "(passt-repair)")])
     else:
         tap.result(old.startswith("ended ") and
                    re.search(r"resets [1-9]", old),
@@ -469,22 +466,13 @@ def run(tap, args, tmpdir, names, peer):
                    "%s; peer: %s, then %s" % (old or "no report",
                                               got.get("push"),
                                               got.get("status")))
-    tap.result(reports.get("address-after") == "inet 192.0.2.1",
-               "destination: the guest keeps its address",
-               reports.get("address-after"))
-    tap.result(reports.get("tcp4-after") == "hello-from-host",
-               "destination: a new TCP connection to the peer works",
-               reports.get("tcp4-after"))
+    check_reports(tap, reports, KEPT_AFTER_MIGRATION)
     tap.result(got.get("inbound-after") == "hello-from-guest",
                "destination: inbound TCP through B's forwarded port",
                got.get("inbound-after"))
-    gone = src_pids + dst_pids
-    tap.result(gone and wait_for(lambda: not any(alive(p) for p in gone), 5)
-               and not any(n.startswith("qemu-passt.")
-                           for n in os.listdir(tmpdir)),
+    tap.result(leaves_nothing(src_pids + dst_pids, tmpdir),
                "both QEMUs gone: both passts gone, no directory left",
-               "passts %s" % gone)
-
+               "passts %s" % (src_pids + dst_pids))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)

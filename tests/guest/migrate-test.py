@@ -20,9 +20,10 @@ import threading
 # guestlib.py lives with the test guest, in guest/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
-from guestlib import (BOOT_TIMEOUT, HTTP_PORT, Qmp, Tap, DualStackTCPServer,  # noqa: E402
-                      alive, guest_cmd, make_initrd, passt_pids, serial_lines, serve_www,
-                      wait_for, migrate_checked, start_qemu, stop_started)
+from guestlib import (BOOT_TIMEOUT, HTTP_PORT, KEPT_AFTER_MIGRATION,  # noqa: E402
+                      Qmp, Tap, DualStackTCPServer, check_reports, guest_cmd,
+                      leaves_nothing, make_initrd, passt_pids, serial_lines,
+                      serve_www, migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
 
@@ -127,27 +128,17 @@ def run(tap, args, tmpdir):
         with open(os.path.join(args.workdir, "migrate.serial.log"), "w") as f:
             f.write("\n".join(log) + "\n")
 
-    lease = reports.get("lease", "")
-    tap.result("ip=192.0.2.1" in lease, "lease on the source", lease)
-    tap.result(reports.get("echo-before") == "before-migration",
-               "TCP connection open before the migration",
-               reports.get("echo-before"))
-    tap.result(reports.get("address-after") == "inet 192.0.2.1",
-               "destination: the guest keeps its address",
-               reports.get("address-after"))
-    tap.result(reports.get("tcp4-after") == "hello-from-host",
-               "destination: a new TCP connection works",
-               reports.get("tcp4-after"))
+    check_reports(tap, reports, [
+        ("lease", lambda v: "ip=192.0.2.1" in v, "lease on the source"),
+        ("echo-before", "before-migration",
+         "TCP connection open before the migration")] + KEPT_AFTER_MIGRATION)
     if args.repair:
-        tap.result(reports.get("echo-after") == "after-migration",
-                   "destination: the connection opened before the migration "
-                   "still carries data (passt-repair)",
-                   reports.get("echo-after"))
-    gone = src_pids + dst_pids
-    tap.result(wait_for(lambda: not any(alive(p) for p in gone), 5) and
-               not any(n.startswith("qemu-passt.") for n in os.listdir(tmpdir)),
+        check_reports(tap, reports, [
+            ("echo-after", "after-migration",
+             "destination: the connection opened before the migration "
+             "still carries data (passt-repair)")])
+    tap.result(leaves_nothing(src_pids + dst_pids, tmpdir),
                "both QEMUs gone: no passt, PID file or directory left")
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
