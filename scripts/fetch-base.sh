@@ -21,11 +21,4 @@ if ! printf '%s\n' "${QEMU_SHA256[@]}" | sha256sum --quiet -c >/dev/null 2>&1; t
 fi
 
 dsc=$(printf '%s\n' "${QEMU_SHA256[@]}" | awk '/\.dsc$/ {print $2}')
-if [ -f "$base/.unpacked" ] && [ "$base/.unpacked" -nt "$dl/$dsc" ]; then
-    exit 0
-fi
-rm -rf "$base"
-dpkg-source --no-check -x "$dl/$dsc" "$base" >/dev/null
-rm -rf "$base/.pc"
-touch "$base/.unpacked"
-echo "fetch-base: QEMU $QEMU_VERSION unpacked in $base"
+"$here/unpack-source.sh" "$dl/$dsc" "$base"

@@ -42,11 +42,4 @@ EOF
 fi
 
 dsc=$(sums | awk '/\.dsc$/ {print $2}')
-if [ -f "$tree/.unpacked" ] && [ "$tree/.unpacked" -nt "$dl/$dsc" ]; then
-    exit 0
-fi
-rm -rf "$tree"
-dpkg-source --no-check -x "$dl/$dsc" "$tree" >/dev/null
-rm -rf "$tree/.pc"
-touch "$tree/.unpacked"
-echo "fetch-upstream-qemu: QEMU $UPSTREAM_QEMU_VERSION unpacked in $tree"
+"$here/unpack-source.sh" "$dl/$dsc" "$tree"
