@@ -253,6 +253,12 @@ KEPT_AFTER_MIGRATION = [
 ]
 
 
+def leased(report):
+    """Whether a lease REPORT gives the guest the host's own address, as
+    passt does"""
+    return "ip=192.0.2.1" in report
+
+
 def check_reports(tap, reports, checks):
     """One TAP line per (key, value, name) of @checks: the guest reported
     @value under @key; a callable @value tells whether it passes."""

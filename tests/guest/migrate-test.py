@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, KEPT_AFTER_MIGRATION,  # noqa: E402
                       Qmp, Tap, DualStackTCPServer, check_reports, guest_cmd,
-                      leaves_nothing, make_initrd, passt_pids, serial_lines,
+                      leased, leaves_nothing, make_initrd, passt_pids, serial_lines,
                       serve_www, migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
@@ -129,7 +129,7 @@ def run(tap, args, tmpdir):
             f.write("\n".join(log) + "\n")
 
     check_reports(tap, reports, [
-        ("lease", lambda v: "ip=192.0.2.1" in v, "lease on the source"),
+        ("lease", leased, "lease on the source"),
         ("echo-before", "before-migration",
          "TCP connection open before the migration")] + KEPT_AFTER_MIGRATION)
     if args.repair:
