@@ -72,14 +72,13 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "guest"))   # guestlib.py
-from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
+from guestlib import (Qmp, alive, guest_cmd, make_initrd, scratch_dir, passt_pids,  # noqa: E402
                       start_passt_by_hand, wait_for)
 
 IPERF_PORT = 5201
@@ -399,11 +398,10 @@ class Boot:
     for their order), and what the steps share: the processes started,
     the serial console's lines and the figures found so far (res)."""
 
-    def __init__(self, args, name, run, workdir):
+    def __init__(self, args, name, run):
         self.args, self.name = args, name
         self.res = {"backend": name, "run": run}
-        self.tmpdir = tempfile.mkdtemp(prefix="%s-" % name, dir=workdir)
-        os.chmod(self.tmpdir, 0o711)     # passt run by root works as nobody
+        self.tmpdir = scratch_dir("%s-" % name)
         self.passt = form_passt(args, name)
         self.net, host4, self.hand = backend_net(name, self.passt)
         self.initrd = os.path.join(self.tmpdir, "initrd.gz")
@@ -627,13 +625,13 @@ class Boot:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
-def boot(args, name, run, workdir, logdir):
+def boot(args, name, run, logdir):
     """Boot the guest once on backend NAME and measure it: a dict of its
     figures, with "error" where it could not be measured."""
     missing = form_missing(args, name)
     if missing:
         return {"backend": name, "run": run, "error": missing}
-    b = Boot(args, name, run, workdir)
+    b = Boot(args, name, run)
     try:
         if b.hand and not b.start_hand_passt():
             return b.res
@@ -1043,11 +1041,8 @@ def main():
             ap.error("%s: not found" % path)
 
     outdir = os.path.abspath(args.outdir)
-    workdir = os.path.join(outdir, "work")
     logdir = os.path.join(outdir, "logs")
-    os.makedirs(workdir, exist_ok=True)
     os.makedirs(logdir, exist_ok=True)
-    os.chmod(workdir, 0o711)
 
     def version_of(forms, get):
         if any(b in backends and not form_missing(args, b) for b in forms):
@@ -1081,7 +1076,7 @@ def main():
         for b in backends:
             t = time.monotonic()
             r = (ceiling(args, run) if b == "ceiling"
-                 else boot(args, b, run, workdir, logdir))
+                 else boot(args, b, run, logdir))
             results.append(r)
             if r.get("guest_kernel"):
                 meta["guest_kernel"] = r["guest_kernel"]
@@ -1113,7 +1108,6 @@ def main():
             print("published: %s" % os.path.join(HERE, "results.png"))
         else:
             print("nothing to publish: no plot")
-    shutil.rmtree(workdir, ignore_errors=True)
     # a benchmark, not a test: it ran unless nothing could be measured
     return 0 if any("lease_s" in r or "mbps" in r.get("up", {})
                     for r in results) else 1

@@ -86,9 +86,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "guest"))   # guestlib.py
-from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
+from guestlib import (Qmp, alive, guest_cmd, make_initrd, scratch_dir, passt_pids,  # noqa: E402
                       start_passt_by_hand, wait_for)
-from bench import comm, stop_pid  # noqa: E402
+from bench import stop_pid  # noqa: E402
 
 RR_PORT = 5202
 RR_SIZE = 64
@@ -433,12 +433,11 @@ def reader(stream, q):
     q.put(None)
 
 
-def boot(args, name, run, outdir):
+def boot(args, name, run):
     """Boot on backend @name, time and trace the round trips; returns a
     dict: plain RTTs, windows, traces, fds, thread ids, load."""
     res = {"backend": name, "run": run, "load_before": loadavg()}
-    tmp = tempfile.mkdtemp(prefix="lat-%s-" % name, dir=outdir)
-    os.chmod(tmp, 0o711)
+    tmp = scratch_dir("lat-%s-" % name)
     hand = None
     qemu = None
     perf = None
@@ -594,8 +593,6 @@ def timeline(res, i):
     names = dict(res.get("qemu_threads", {}))
     names[res.get("passt_pid")] = "passt"
     names[res.get("server", {}).get("tid")] = "server"
-    fdname = {(res.get("server", {}).get("tid"), res.get("server", {})
-               .get("fd")): "conn"}
     fds = res.get("fds", {})
     rows = []
     for c in res.get("calls", []):
@@ -1079,7 +1076,7 @@ def main():
     sums = []
     for run in range(1, args.runs + 1):
         for b in backends:
-            res = boot(args, b, run, args.outdir)
+            res = boot(args, b, run)
             if res.get("error"):
                 print("%s run %d: %s" % (b, run, res["error"]), flush=True)
             if res.get("windows"):

@@ -6,6 +6,7 @@ port, and QEMU's "info network".  Runs inside scripts/netns-run.sh."""
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,8 +16,9 @@ import time
 # guestlib.py lives with the test guest, in guest/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "guest"))
-from guestlib import (FWD_TCP, HTTP_PORT, Qmp, alive, guest_cmd, make_initrd,  # noqa: E402
-                      passt_pids, start_services, wait_for)
+from guestlib import (FWD_TCP, HTTP_PORT, Qmp, alive, guest_cmd,  # noqa: E402
+                      make_initrd, passt_pids, scratch_dir, start_services,
+                      wait_for)
 
 GUEST = r"""
 udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc/default.script >/dev/null 2>&1
@@ -49,8 +51,16 @@ def main():
                 time.strftime("%H:%M:%S"))
     start_services(www)
 
-    tmp = tempfile.mkdtemp(dir=args.workdir)
-    os.chmod(tmp, 0o711)
+    tmp = scratch_dir("demo-")
+    try:
+        return boot_and_show(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def boot_and_show(args, tmp):
+    """Boot the guest with @tmp as QEMU's TMPDIR and show each step;
+    returns the exit status."""
     initrd = os.path.join(tmp, "initrd.gz")
     make_initrd(args.initrd, GUEST.replace("@HTTP@", str(HTTP_PORT))
                 .replace("@FWD@", str(FWD_TCP)), initrd)

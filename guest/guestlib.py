@@ -267,6 +267,17 @@ def check_reports(tap, reports, checks):
         tap.result(want(got) if callable(want) else got == want, name, got)
 
 
+def scratch_dir(prefix):
+    """A fresh directory for one run's sockets, initrd and TMPDIR.  Under
+    /tmp, not the checkout: a UNIX socket's path (QMP, the migration
+    stream, passt's socket and the repair one QEMU makes for it in its
+    TMPDIR) must fit in 107 bytes, which a deep checkout can break.  Mode
+    0711: passt run by root reaches it as "nobody"."""
+    d = tempfile.mkdtemp(prefix="passt-qemu-" + prefix, dir="/tmp")
+    os.chmod(d, 0o711)
+    return d
+
+
 def leaves_nothing(pids, tmpdir):
     """Every passt of @pids ends within 5 s, and no private directory of
     the backend is left in @tmpdir (the QEMUs' TMPDIR)."""

@@ -22,7 +22,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,  # noqa: E402
                       HTTP_PORT, SINK_PORT, VHOST_USER_MEM, Qmp, Sink, Tap,
                       alive, guest_cmd, leaves_nothing, make_blob,
-                      make_initrd, passt_pids, serial_lines, serve_www,
+                      make_initrd, scratch_dir, passt_pids, serial_lines, serve_www,
                       start_passt_by_hand, wait_for)
 
 # --- the guest ---------------------------------------------------------------
@@ -155,8 +154,7 @@ def guest_script(form):
 def run_form(tap, args, form, workdir, blob_md5):
     """One boot of the guest; every check of the form is one TAP line."""
     name = form["name"]
-    tmpdir = tempfile.mkdtemp(prefix="guest-", dir=workdir)
-    os.chmod(tmpdir, 0o711)     # Debian 12's passt run by root is "nobody"
+    tmpdir = scratch_dir("guest-")
     initrd = os.path.join(tmpdir, "initrd.gz")
     make_initrd(args.initrd, guest_script(form), initrd)
     qmp_path = os.path.join(tmpdir, "qmp.sock")

@@ -54,9 +54,7 @@ import socket
 import socketserver
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 
 # guestlib.py lives with the test guest, in guest/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -64,7 +62,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from guestlib import (BOOT_TIMEOUT, FWD_TCP, HTTP_PORT,  # noqa: E402
                       KEPT_AFTER_MIGRATION, Qmp, Tap, DualStackTCPServer,
                       alive, check_reports, guest_cmd, leased,
-                      leaves_nothing, make_initrd, passt_pids, serial_lines, serve_www,
+                      leaves_nothing, make_initrd, scratch_dir, passt_pids, serial_lines, serve_www,
                       migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
@@ -501,8 +499,7 @@ def main():
     tap = Tap()
     tag = "mh%d" % os.getpid()
     names = (tag + "-net", tag + "-a", tag + "-b")
-    tmpdir = tempfile.mkdtemp(prefix="migrate-hosts-", dir=args.workdir)
-    os.chmod(tmpdir, 0o711)     # passt run by root is "nobody"
+    tmpdir = scratch_dir("migrate-hosts-")
     peer = None
     try:
         with tap.exceptions_fail("the two-host migration test ran to its end"):

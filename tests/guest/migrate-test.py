@@ -14,7 +14,6 @@ import shutil
 import socketserver
 import subprocess
 import sys
-import tempfile
 import threading
 
 # guestlib.py lives with the test guest, in guest/
@@ -22,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, KEPT_AFTER_MIGRATION,  # noqa: E402
                       Qmp, Tap, DualStackTCPServer, check_reports, guest_cmd,
-                      leased, leaves_nothing, make_initrd, passt_pids, serial_lines,
+                      leased, leaves_nothing, make_initrd, scratch_dir, passt_pids, serial_lines,
                       serve_www, migrate_checked, start_qemu, stop_started)
 
 ECHO_PORT = 9002
@@ -156,8 +155,7 @@ def main():
     threading.Thread(target=echo.serve_forever, daemon=True).start()
 
     tap = Tap()
-    tmpdir = tempfile.mkdtemp(prefix="migrate-", dir=args.workdir)
-    os.chmod(tmpdir, 0o711)     # passt run by root is "nobody"
+    tmpdir = scratch_dir("migrate-")
     try:
         with tap.exceptions_fail("the migration test ran to its end"):
             run(tap, args, tmpdir)
