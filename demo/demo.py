@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 # guestlib.py lives with the test guest, in guest/
@@ -40,19 +39,18 @@ def say(what, text=""):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    for opt in ("qemu", "kernel", "initrd", "passt", "workdir"):
+    for opt in ("qemu", "kernel", "initrd", "passt"):
         ap.add_argument("--" + opt, required=True)
     args = ap.parse_args()
 
-    os.makedirs(args.workdir, exist_ok=True)
-    www = tempfile.mkdtemp(dir=args.workdir)
-    with open(os.path.join(www, "index.txt"), "w") as f:
-        f.write("This page was served by the host at %s\n" %
-                time.strftime("%H:%M:%S"))
-    start_services(www)
-
     tmp = scratch_dir("demo-")
     try:
+        www = os.path.join(tmp, "www")
+        os.mkdir(www)
+        with open(os.path.join(www, "index.txt"), "w") as f:
+            f.write("This page was served by the host at %s\n" %
+                    time.strftime("%H:%M:%S"))
+        start_services(www)
         return boot_and_show(args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,4 +14,4 @@ mkdir -p "$build"
 exec "$here/netns-run.sh" "$top/demo/demo.py" \
     --qemu "$build/qemu-build/qemu-system-x86_64" \
     --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \
-    --passt "${PASST:-$build/passt/passt}" --workdir "$build/demo"
+    --passt "${PASST:-$build/passt/passt}"
