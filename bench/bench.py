@@ -78,8 +78,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "guest"))   # guestlib.py
-from guestlib import (Qmp, alive, guest_cmd, make_initrd, scratch_dir, passt_pids,  # noqa: E402
-                      start_passt_by_hand, wait_for)
+from guestlib import (Qmp, alive, guest_cmd, make_initrd, passt_pids,  # noqa: E402
+                      scratch_dir, start_passt_by_hand, wait_for)
 
 IPERF_PORT = 5201
 RR_PORT = 5202

@@ -11,11 +11,11 @@ counts.  Runs inside scripts/netns-run.sh, like the guest suite:
 
 import argparse
 import os
+import shutil
 import socket
 import socketserver
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "guest"))
 from guestlib import (DualStackTCPServer, guest_cmd, make_initrd,  # noqa: E402
-                      start_passt_by_hand)
+                      scratch_dir, start_passt_by_hand)
 
 SIZE = 16 << 20
 PORT = 9002
@@ -74,8 +74,8 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     for name in args.forms:
         net, host = forms(args.passt)[name]
-        with tempfile.TemporaryDirectory() as tmp:
-            os.chmod(tmp, 0o711)
+        tmp = scratch_dir("half-close-%s-" % name)
+        try:
             hand_pid = None
             if net is None:
                 hand_pid, net = start_passt_by_hand(args.passt, tmp)
@@ -90,6 +90,8 @@ def main():
                     errors="replace")
             if hand_pid:
                 os.kill(hand_pid, 15)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         got = {}
         for line in out.splitlines():
             if line.startswith("RESULT "):

@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,  # noqa: E402
                       HTTP_PORT, SINK_PORT, VHOST_USER_MEM, Qmp, Sink, Tap,
                       alive, guest_cmd, leaves_nothing, make_blob,
-                      make_initrd, scratch_dir, passt_pids, serial_lines, serve_www,
-                      start_passt_by_hand, wait_for)
+                      make_initrd, passt_pids, scratch_dir, serial_lines,
+                      serve_www, start_passt_by_hand, wait_for)
 
 # --- the guest ---------------------------------------------------------------
 

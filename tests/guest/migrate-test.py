@@ -21,8 +21,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BOOT_TIMEOUT, HTTP_PORT, KEPT_AFTER_MIGRATION,  # noqa: E402
                       Qmp, Tap, DualStackTCPServer, check_reports, guest_cmd,
-                      leased, leaves_nothing, make_initrd, scratch_dir, passt_pids, serial_lines,
-                      serve_www, migrate_checked, start_qemu, stop_started)
+                      leased, leaves_nothing, make_initrd, passt_pids,
+                      scratch_dir, serial_lines, serve_www, migrate_checked,
+                      start_qemu, stop_started)
 
 ECHO_PORT = 9002
 
