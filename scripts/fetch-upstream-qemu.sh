@@ -16,8 +16,10 @@ sums() { printf '%s\n' "${UPSTREAM_QEMU_SHA256[@]}"; }
 mkdir -p "$dl/apt/lists/partial" "$dl/apt/cache/archives/partial"
 cd "$dl"
 if ! sums | sha256sum --quiet -c >/dev/null 2>&1; then
-    cat > apt/sources.list <<'EOF'
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
+    # sid from the mirror the machine's own apt sources name
+    mirror=$("$here/apt-mirror.sh")
+    cat > apt/sources.list <<EOF
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main
 EOF
     apt_private=(
         -o Dir::Etc::sourcelist="$dl/apt/sources.list"

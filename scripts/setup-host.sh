@@ -23,16 +23,18 @@ if [ -f "$stamp" ] && [ "$stamp" -nt "$here/setup-host.sh" ]; then
 fi
 
 # bookworm-backports for a meson >= 1.5; trixie only as deb-src, and pinned
-# away so that no trixie binary can ever be installed.
-cat > /etc/apt/sources.list.d/passt-qemu.sources <<'EOF'
+# away so that no trixie binary can ever be installed.  Both from the
+# mirror the machine's own apt sources name.
+mirror=$("$here/apt-mirror.sh")
+cat > /etc/apt/sources.list.d/passt-qemu.sources <<EOF
 Types: deb deb-src
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
