@@ -9,6 +9,7 @@
 set -euo pipefail
 
 etc=${APT_ETC:-/etc/apt}
+# shellcheck source=/dev/null
 codename=${1:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
 if [ -z "$codename" ]; then
     echo "apt-mirror: no VERSION_CODENAME in /etc/os-release" >&2

@@ -14,16 +14,19 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-mkdir -p "$build"
+. "$here/progress.sh"
+
 if [ -z "${BENCH_NO_PREPARE:-}" ]; then
-    { "$here/prepare.sh" && "$here/build-plain-qemu.sh" &&
-      "$here/build-passt-newest.sh" &&
-      if [ -z "${BENCH_NO_UPSTREAM:-}" ]; then
-          "$here/fetch-upstream-qemu.sh" && "$here/build-upstream-qemu.sh"
-      fi; } >"$build/prepare.log" 2>&1 || {
-        tail -30 "$build/prepare.log" >&2
-        exit 1
-    }
+    "$here/prepare.sh"
+    step plain-qemu "building QEMU without the series" "$here/build-plain-qemu.sh"
+    step passt-newest "building upstream passt's newest release" \
+        "$here/build-passt-newest.sh"
+    if [ -z "${BENCH_NO_UPSTREAM:-}" ]; then
+        step upstream-source "fetching upstream QEMU's source (Debian's sid package)" \
+            "$here/fetch-upstream-qemu.sh"
+        step upstream-build "building upstream QEMU with its own -netdev passt" \
+            "$here/build-upstream-qemu.sh"
+    fi
 fi
 "$here/build-guest.sh" >/dev/null
 exec "$here/netns-run.sh" "$top/bench/bench.py" \

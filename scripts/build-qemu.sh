@@ -22,6 +22,7 @@ if [ ! -f "$obj/build.ninja" ] ||
    [ "$(head -1 "$obj/.configure-args" 2>/dev/null)" != "$want" ]; then
     rm -rf "$obj"
     mkdir -p "$obj"
+    [ -z "${PROGRESS_FD:-}" ] || echo "    configuring $obj" >&"$PROGRESS_FD"
     (cd "$obj" && "$tree/configure" "${configure_args[@]}" >configure.log 2>&1) || {
         tail -40 "$obj/configure.log" >&2
         echo "build-qemu: configure failed, see $obj/configure.log" >&2
@@ -36,6 +37,10 @@ if grep -q "option('passt'" "$tree/meson_options.txt" &&
     "$obj/pyvenv/bin/meson" configure -Dpasst=enabled "$obj" >/dev/null
     echo "-Dpasst=enabled" >> "$obj/.configure-args"
 fi
-ninja -C "$obj" qemu-system-x86_64 "$@"
+if [ -n "${PROGRESS_FD:-}" ]; then
+    ninja -C "$obj" qemu-system-x86_64 "$@" | "$here/ninja-progress.sh"
+else
+    ninja -C "$obj" qemu-system-x86_64 "$@"
+fi
 
 "$here/link-firmware.sh" "$obj"

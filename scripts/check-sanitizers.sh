@@ -11,10 +11,7 @@ set -euo pipefail
 . "$here/tap.sh"
 san=$build/qemu-san-build
 
-"$here/prepare.sh" >"$LOG_DIR/prepare.log" 2>&1 || {
-    tail -30 "$LOG_DIR/prepare.log" >&2
-    exit 1
-}
+"$here/prepare.sh"
 "$here/build-guest.sh" >/dev/null
 # sigaltstack coroutines: ASan does not follow ucontext's stack switches
 if ! QEMU_OBJ=$san QEMU_CONFIGURE_EXTRA="--enable-asan --enable-ubsan --with-coroutine=sigaltstack" \
@@ -25,12 +22,20 @@ if ! QEMU_OBJ=$san QEMU_CONFIGURE_EXTRA="--enable-asan --enable-ubsan --with-cor
     tap_summary
 fi
 # Reports, and ASan's warnings, go to files of their own (the qtests read
-# QEMU's error messages on stderr); a report also stops the process.
-rm -rf "$LOG_DIR/sanitizer-reports"
-mkdir -p "$LOG_DIR/sanitizer-reports"
-chmod 1777 "$LOG_DIR/sanitizer-reports"     # qtests run as nobody too
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$LOG_DIR/sanitizer-reports/asan
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$LOG_DIR/sanitizer-reports/ubsan
+# QEMU's error messages on stderr); a report also stops the process.  The
+# qtests run as nobody too, who may not reach the build: the reports are
+# written under /tmp and moved to the logs at the end.
+reports_dir=$(mktemp -d /tmp/passt-qemu-sanitizer.XXXXXX)
+chmod 1777 "$reports_dir"
+collect_reports() {
+    rm -rf "$LOG_DIR/sanitizer-reports"
+    mkdir -p "$LOG_DIR/sanitizer-reports"
+    cp -r "$reports_dir"/. "$LOG_DIR/sanitizer-reports/"
+    rm -rf "$reports_dir"
+}
+trap collect_reports EXIT
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$reports_dir/asan
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$reports_dir/ubsan
 
 tap_run unit "$san/tests/unit/test-stream-offload" --tap
 QEMU_OBJ=$san tap_run qtests "$here/run-qtests.sh"
@@ -40,6 +45,8 @@ tap_run guest setsid -w "$here/netns-run.sh" "$top/tests/guest/guest-test.py" \
     --passt "${PASST:-$build/passt/passt}" \
     --workdir "$build/guest-work/sanitizers" --only netdev,nic
 
+collect_reports
+trap - EXIT
 reports=$(grep -rlE 'ERROR: AddressSanitizer|runtime error:' \
               "$LOG_DIR" "$build/guest-work/sanitizers" 2>/dev/null || true)
 if [ -z "$reports" ]; then

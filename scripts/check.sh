@@ -4,9 +4,13 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
+. "$here/progress.sh"
 
 "$here/prepare.sh" tests/qtest/netdev-socket tests/qtest/netdev-passt-test \
     tests/qtest/qos-test tests/unit/test-stream-offload
+step guest "building the test guest (Debian's kernel, a busybox initramfs)" \
+    "$here/build-guest.sh"
+say "check: running the suites"
 
 # Each suite prints its own TAP; gather the lines under one plan.
 if "$here/build-qemu.sh" docs/docs.stamp >"$LOG_DIR/docs.log" 2>&1; then

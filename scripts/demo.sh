@@ -4,13 +4,12 @@
 # namespace and show it working.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+. "$here/progress.sh"
 
-mkdir -p "$build"
-"$here/prepare.sh" >"$build/prepare.log" 2>&1 || {
-    tail -30 "$build/prepare.log" >&2
-    exit 1
-}
-"$here/build-guest.sh"
+"$here/prepare.sh"
+step guest "building the test guest (Debian's kernel, a busybox initramfs)" \
+    "$here/build-guest.sh"
+say "demo: booting the guest on -nic passt"
 exec "$here/netns-run.sh" "$top/demo/demo.py" \
     --qemu "$build/qemu-build/qemu-system-x86_64" \
     --kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz" \

@@ -12,12 +12,49 @@ modern_passt=${PASST:-$build/passt/passt}
 system_passt=${SYSTEM_PASST:-/usr/bin/passt}
 as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all)
 
+# The runs as "nobody" may not reach the build: a clone in root's home
+# lies under a 0700 directory.  They get what they execute (QEMU, its
+# firmware and data, the qtest, each passt) in a scratch directory under
+# /tmp that anybody may enter, removed at the end.  QEMU's configuration
+# directory, ../etc/qemu from the binary, is then inside it too.
+user_dir=$(mktemp -d /tmp/passt-qemu-qtest.XXXXXX)
+trap 'rm -rf "$user_dir"' EXIT
+chmod 755 "$user_dir"
+user_obj=$user_dir/qemu-build
+
+place() {         # place FILE DIR: a hard link where it can, or a copy
+    mkdir -p "$2"
+    ln -f "$1" "$2/" 2>/dev/null || cp "$1" "$2/"
+}
+
+place "$obj/qemu-system-x86_64" "$user_obj"
+place "$obj/tests/qtest/netdev-passt-test" "$user_obj/tests/qtest"
+cp -rL "$obj/qemu-bundle" "$user_obj/"
+chmod -R a+rX "$user_dir"
+
+user_passt() {    # user_passt NAME PASST: where "nobody" runs PASST from
+    if "${as_user[@]}" test -x "$2"; then
+        echo "$2"
+    else
+        place "$2" "$user_dir/$1"
+        echo "$user_dir/$1/${2##*/}"
+    fi
+}
+
 qtest() {         # qtest NAME PASST [WRAPPER...] TEST
     local name=$1 passt=$2
     shift 2
     # setsid: a signal QEMU sends to its process group stays in there
     tap_run "$name" env QTEST_QEMU_BINARY=./qemu-system-x86_64 PASST="$passt" \
         setsid -w "$here/netns-run.sh" "$@" --tap
+}
+
+qtest_user() {    # qtest_user NAME PASST TEST, as "nobody", from $user_dir
+    local name=$1 passt
+    passt=$(user_passt "$name" "$2")
+    cd "$user_obj"
+    qtest "$name" "$passt" "${as_user[@]}" "$3"
+    cd "$obj"
 }
 
 cd "$obj"
@@ -34,17 +71,17 @@ else
     tap_result skip "vhost-user-test" "qos-test is not built in $obj"
 fi
 qtest passt-modern-root "$modern_passt" tests/qtest/netdev-passt-test
-qtest passt-modern-user "$modern_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+qtest_user passt-modern-user "$modern_passt" tests/qtest/netdev-passt-test
 newest_passt=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/build-passt-newest.log")
 if [ -n "$newest_passt" ]; then
     qtest passt-newest-root "$newest_passt" tests/qtest/netdev-passt-test
-    qtest passt-newest-user "$newest_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+    qtest_user passt-newest-user "$newest_passt" tests/qtest/netdev-passt-test
 else
     tap_result skip "passt-newest" "$(cat "$LOG_DIR/build-passt-newest.log")"
 fi
 if [ -x "$system_passt" ]; then
     qtest passt-debian12-root "$system_passt" tests/qtest/netdev-passt-test
-    qtest passt-debian12-user "$system_passt" "${as_user[@]}" tests/qtest/netdev-passt-test
+    qtest_user passt-debian12-user "$system_passt" tests/qtest/netdev-passt-test
 else
     tap_result fail "passt-debian12" "$system_passt is missing: run scripts/setup-host.sh"
 fi

@@ -23,11 +23,14 @@ tap_result() {    # tap_result ok|fail|skip NAME [REASON]
 # NAME; its output goes to $LOG_DIR/NAME.log, and the logs of a suite it
 # runs in turn to $LOG_DIR/NAME/, never into that same file.  A command
 # that fails without reporting a failed test counts as one failure, shown
-# with the end of its log.
+# with the end of its log; so does a suite that ran no test, or reported
+# other than its plan's number of results ("1..0 # SKIP why", a suite
+# whose dependency is absent, is a skip).
 tap_run() {       # tap_run NAME COMMAND...
-    local name=$1 log rc=0 before=$tap_failed line
+    local name=$1 log rc=0 before=$tap_failed line plan results
     shift
     log=$LOG_DIR/$name.log
+    echo "# $name: running" >&2
     LOG_DIR=$LOG_DIR/$name "$@" >"$log" 2>&1 || rc=$?
     while IFS= read -r line; do
         case $line in
@@ -37,7 +40,18 @@ tap_run() {       # tap_run NAME COMMAND...
         "not ok "*)      tap_result fail "$name: $(tap_desc "$line")" ;;
         esac
     done < <(grep -E '^(not )?ok ' "$log")
-    if [ "$rc" -ne 0 ] && [ "$tap_failed" -eq "$before" ]; then
+    results=$(grep -cE '^(not )?ok ' "$log" || true)
+    plan=$(grep -E '^1\.\.[0-9]+' "$log" | tail -n 1 || true)
+    if [[ $plan =~ ^1\.\.0\ *#\ *[Ss][Kk][Ii][Pp]\ *(.*) ]] && [ "$results" -eq 0 ]; then
+        tap_result skip "$name" "${BASH_REMATCH[1]:-no reason given}"
+        return
+    fi
+    plan=${plan#1..}
+    plan=${plan%%[!0-9]*}
+    if [ -z "$plan" ] || [ "$plan" -eq 0 ] || [ "$results" -ne "$plan" ]; then
+        tap_result fail "$name" "$results results for a plan of ${plan:-none}: it ran no test or stopped early, see $log"
+        tail -n 20 "$log" | sed 's/^/#   /'
+    elif [ "$rc" -ne 0 ] && [ "$tap_failed" -eq "$before" ]; then
         tap_result fail "$name" "exit status $rc, see $log"
         # its last words (a traceback, say) as TAP diagnostics, so that a
         # run whose logs are gone (CI's) still tells what went wrong
