@@ -6,6 +6,9 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 tree=${QEMU_TREE:-$build/qemu}
 obj=${QEMU_OBJ:-$build/qemu-build}
+# Paths under $build are hashed relative to it, so that every checkout
+# (CI's fresh clone, a second worktree) shares one warm compiler cache.
+export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 
 configure_args=(
     --python=/usr/bin/python3
