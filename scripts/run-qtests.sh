@@ -29,7 +29,9 @@ place() {         # place FILE DIR: a hard link where it can, or a copy
 
 place "$obj/qemu-system-x86_64" "$user_obj"
 place "$obj/tests/qtest/netdev-passt-test" "$user_obj/tests/qtest"
-cp -rL "$obj/qemu-bundle" "$user_obj/"
+# the data QEMU finds through qemu-bundle, less links to what was not built
+(cd "$obj" && find -L qemu-bundle/usr/local/share -type f -print0 |
+    xargs -0 cp --parents -t "$user_obj")
 chmod -R a+rX "$user_dir"
 
 user_passt() {    # user_passt NAME PASST: where "nobody" runs PASST from
