@@ -9,10 +9,12 @@ set -euo pipefail
 fd=${PROGRESS_FD:?}
 tty=false
 [ -t "$fd" ] && tty=true
-last=0 done=0 total=0
+last=0 done=0 total=0 shown=-1
 
 show() {
     local pct=$((total ? done * 100 / total : 0))
+
+    shown=$done
     if $tty; then
         printf '\r[%s] build: %d of %d steps (%d%%)\033[K' \
             "$(elapsed)" "$done" "$total" "$pct" >&"$fd"
@@ -24,6 +26,8 @@ show() {
 while IFS= read -r line; do
     printf '%s\n' "$line"
     [[ $line =~ ^\[([0-9]+)/([0-9]+)\] ]] || continue
+    # ninja's own regeneration of build.ninja is one step of one: no news
+    [ "${BASH_REMATCH[2]}" -gt 1 ] || continue
     done=${BASH_REMATCH[1]} total=${BASH_REMATCH[2]}
     printf -v now '%(%s)T' -1
     if $tty || [ $((now - last)) -ge 60 ]; then
@@ -32,7 +36,7 @@ while IFS= read -r line; do
     fi
 done
 if [ "$total" -gt 0 ]; then
-    $tty || show
+    [ "$shown" = "$done" ] || show
     $tty && echo >&"$fd"
 fi
 exit 0

@@ -15,5 +15,5 @@ step qemu-source "fetching and unpacking Debian's QEMU $QEMU_VERSION source" \
 step passt "building passt $PASST_VERSION (Debian 13's)" "$here/build-passt.sh"
 step series "applying patches/series to the QEMU source (build/qemu)" \
     "$here/make-tree.sh"
-step build "building qemu-system-x86_64${*:+ and $*} with ccache (a cold cache takes 25 minutes or more)" \
+step build "building qemu-system-x86_64${*:+ and $*} with ccache (about 10 minutes on two cores when the cache is cold)" \
     "$here/build-qemu.sh" "$@"
