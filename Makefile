@@ -9,11 +9,13 @@
 #   make bench        the benchmarks
 #   make fuzz         the fuzz target of the offload code, for FUZZ_SECONDS
 #   make check-sanitizers  QEMU with ASan and UBSan: qtests and a guest
+#   make check-matrix build with clang, without passt and slirp, and
+#                     --without-default-devices
 
 SCRIPTS := scripts
 
 .PHONY: all setup base passt tree export build check checkpatch \
-        check-series demo bench fuzz check-sanitizers clean
+        check-series demo bench fuzz check-sanitizers check-matrix clean
 
 all: build
 
@@ -57,7 +59,10 @@ fuzz: build
 check-sanitizers: tree
 	$(SCRIPTS)/check-sanitizers.sh
 
+check-matrix: tree
+	$(SCRIPTS)/check-matrix.sh
+
 clean:
 	rm -rf build/qemu-build build/qemu-series build/qemu-series-build \
-	       build/qemu-san-build build/fuzz \
+	       build/qemu-san-build build/matrix build/fuzz \
 	       build/qemu-plain build/qemu-plain-build build/logs
