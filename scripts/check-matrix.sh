@@ -33,17 +33,21 @@ configure_args() {    # configure_args NAME: sets args
 }
 
 snapshot() {          # $src at build/qemu's HEAD, once HEAD stays put 10 s
-    local a b
+    local a b try
     [ -d "$src/.git" ] || git init -q "$src"
-    while :; do
+    for try in $(seq 30); do
         a=$(git -C "$tree" rev-parse HEAD)
         sleep 10
         b=$(git -C "$tree" rev-parse HEAD)
         [ "$a" = "$b" ] || continue
         git -C "$src" fetch -q "$tree" HEAD
-        [ "$(git -C "$src" rev-parse FETCH_HEAD)" = "$b" ] && break
+        if [ "$(git -C "$src" rev-parse FETCH_HEAD)" = "$b" ]; then
+            git -C "$src" checkout -q -f --detach FETCH_HEAD
+            return 0
+        fi
     done
-    git -C "$src" checkout -q -f --detach FETCH_HEAD
+    echo "check-matrix: $tree kept changing for 5 minutes" >&2
+    return 1
 }
 
 build_one() {         # build_one NAME: configure if needed, then ninja
