@@ -5,7 +5,9 @@
 #   make export       build/qemu's commits back into patches/
 #   make build        build qemu-system-x86_64 from build/qemu
 #   make checkpatch   QEMU's checkpatch.pl on every patch
-#   make check-series build the tree after each patch in turn
+#   make check-series build the tree after each patch in turn (both queues)
+#   make check-10.2   the second queue, patches-10.2/ on upstream QEMU
+#                     10.2.2: build it and run its tests (make check does)
 #   make bench        the benchmarks
 #   make fuzz         the fuzz target of the offload code, for FUZZ_SECONDS
 #   make check-sanitizers  QEMU with ASan and UBSan: qtests and a guest
@@ -14,8 +16,14 @@
 
 SCRIPTS := scripts
 
+# QUEUE=10.2 makes tree, export, build and checkpatch work on the second
+# queue, patches-10.2/ on upstream QEMU 10.2.2 (build/qemu-10.2)
+QUEUE ?= 10.0
+export QUEUE
+
 .PHONY: all setup base passt tree export build check checkpatch \
-        check-series demo bench fuzz check-sanitizers check-matrix clean
+        check-series check-10.2 demo bench fuzz check-sanitizers check-matrix \
+        clean
 
 all: build
 
@@ -23,7 +31,11 @@ setup:
 	$(SCRIPTS)/setup-host.sh
 
 base: setup
+ifeq ($(QUEUE),10.2)
+	$(SCRIPTS)/fetch-upstream-qemu.sh
+else
 	$(SCRIPTS)/fetch-base.sh
+endif
 
 passt: setup
 	$(SCRIPTS)/build-passt.sh
@@ -43,8 +55,14 @@ check:
 checkpatch: tree
 	$(SCRIPTS)/checkpatch.sh
 
-check-series: tree
-	$(SCRIPTS)/check-series.sh
+check-series:
+	$(MAKE) tree QUEUE=10.0
+	QUEUE=10.0 $(SCRIPTS)/check-series.sh
+	$(MAKE) tree QUEUE=10.2
+	QUEUE=10.2 $(SCRIPTS)/check-series.sh
+
+check-10.2:
+	$(SCRIPTS)/check-queue-10.2.sh
 
 demo:
 	$(SCRIPTS)/demo.sh
@@ -64,5 +82,7 @@ check-matrix: tree
 
 clean:
 	rm -rf build/qemu-build build/qemu-series build/qemu-series-build \
+	       build/qemu-10.2-build build/qemu-10.2-series \
+	       build/qemu-10.2-series-build \
 	       build/qemu-san-build build/matrix build/fuzz \
 	       build/qemu-plain build/qemu-plain-build build/logs

@@ -4,8 +4,8 @@
 # QEMU_CONFIGURE_EXTRA adds configure options (--enable-sanitizers).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-tree=${QEMU_TREE:-$build/qemu}
-obj=${QEMU_OBJ:-$build/qemu-build}
+tree=${QEMU_TREE:-$queue_tree}
+obj=${QEMU_OBJ:-$queue_obj}
 # Paths under $build are hashed relative to it, so that every checkout
 # (CI's fresh clone, a second worktree) shares one warm compiler cache.
 export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
@@ -40,6 +40,10 @@ if grep -q "option('passt'" "$tree/meson_options.txt" &&
     "$obj/pyvenv/bin/meson" configure -Dpasst=enabled "$obj" >/dev/null
     echo "-Dpasst=enabled" >> "$obj/.configure-args"
 fi
+# Regenerate build.ninja first: a target that a patch has just added is
+# unknown to the old one, and ninja checks the targets before it reruns
+# meson.
+ninja -C "$obj" build.ninja >/dev/null
 if [ -n "${PROGRESS_FD:-}" ]; then
     ninja -C "$obj" qemu-system-x86_64 "$@" | "$here/ninja-progress.sh"
 else

@@ -1,14 +1,14 @@
 #!/bin/bash
-# Check each patch of the series on its own, in a tree and build
-# directory of its own: it builds, passes QEMU's checkpatch.pl (no
-# error), and leaves QEMU's netdev-socket qtest passing.  Catches a
-# patch that breaks bisection.  Prints TAP.
+# Check each patch of a queue (QUEUE, see common.sh) on its own, in a
+# tree and build directory of its own: it builds, passes QEMU's
+# checkpatch.pl (no error), and leaves QEMU's netdev-socket qtest
+# passing.  Catches a patch that breaks bisection.  Prints TAP.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
-tree=$build/qemu
-series_tree=$build/qemu-series
-obj=$build/qemu-series-build
+tree=$queue_tree
+series_tree=${queue_tree}-series
+obj=${queue_tree}-series-build
 
 rm -rf "$series_tree"
 git clone -q "$tree" "$series_tree"
@@ -17,7 +17,7 @@ n=0
 for commit in $(git -C "$tree" rev-list --reverse base..HEAD); do
     n=$((n + 1))
     name="$(printf '%02d' "$n") $(git -C "$tree" log -1 --format=%s "$commit")"
-    log=$LOG_DIR/series-$(printf '%02d' "$n")
+    log=$LOG_DIR/series-${QUEUE:-10.0}-$(printf '%02d' "$n")
     git -C "$series_tree" checkout -q "$commit"
     if QEMU_TREE=$series_tree QEMU_OBJ=$obj "$here/build-qemu.sh" \
             tests/qtest/netdev-socket >"$log-build.log" 2>&1; then

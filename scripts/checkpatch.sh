@@ -1,13 +1,13 @@
 #!/bin/bash
-# Run QEMU's scripts/checkpatch.pl on every patch of the series.  Prints
-# TAP; a patch passes when checkpatch reports no error.
+# Run QEMU's scripts/checkpatch.pl on every patch of a queue (QUEUE, see
+# common.sh).  Prints TAP; a patch passes when checkpatch reports no error.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$here/tap.sh"
 
-for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$top/patches/series"); do
+for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$queue_dir/series"); do
     log=$LOG_DIR/checkpatch-${p%.patch}.log
-    if (cd "$build/qemu" && perl scripts/checkpatch.pl "$top/patches/$p") >"$log" 2>&1; then
+    if (cd "$queue_tree" && perl scripts/checkpatch.pl "$queue_dir/$p") >"$log" 2>&1; then
         tap_result ok "checkpatch $p"
     else
         tap_result fail "checkpatch $p" "see $log"
