@@ -22,6 +22,9 @@ run, on the same guest (virtio-net-pci, 512 MiB, one vCPU):
               the same two on upstream QEMU's own -netdev passt (10.1 and
               later, --qemu-upstream) with --passt: the peer users would
               otherwise pick
+  queue-10.2, queue-10.2-vhost-user
+              the same two on upstream QEMU 10.2.2 with this project's
+              second queue, patches-10.2/ (--qemu-queue-10.2)
   ceiling     no guest: iperf3 -c against iperf3 -s on the namespace's
               loopback, and the round trips against busybox nc -e
               /bin/cat on the host, all that the machine moves at all
@@ -138,6 +141,8 @@ BACKENDS = {
     "newest-vhost-user": "passt vhost-user, newest passt",
     "upstream": "upstream QEMU passt",
     "upstream-vhost-user": "upstream QEMU passt vhost-user",
+    "queue-10.2": "upstream QEMU + patches-10.2 passt",
+    "queue-10.2-vhost-user": "upstream QEMU + patches-10.2 passt vhost-user",
     "ceiling": "ceiling (loopback, no guest)",
 }
 
@@ -148,6 +153,8 @@ def form_qemu(args, name):
         return args.qemu_plain
     if name.startswith("upstream"):
         return args.qemu_upstream
+    if name.startswith("queue-10.2"):
+        return args.qemu_queue_102
     return args.qemu
 
 
@@ -175,7 +182,7 @@ def backend_net(name, passt):
     dev = ["-device", "virtio-net-pci,netdev=n0"]
     if name == "user":
         return ["-nic", "user,model=virtio-net-pci"], "10.0.2.2", False
-    if name in ("passt", "newest", "upstream"):
+    if name in ("passt", "newest", "upstream", "queue-10.2"):
         return ["-netdev", "passt,id=n0,path=%s" % passt] + dev, "192.0.2.2", False
     if name == "passt-no-offload":
         # as vhost-user mode with a passt that offers no offload: the guest
@@ -186,7 +193,7 @@ def backend_net(name, passt):
     if name in ("stream", "stream-plain"):  # from start_passt_by_hand()
         return [], "192.0.2.2", True
     if name in ("vhost-user", "newest-vhost-user", "upstream-vhost-user",
-                "vhost-user-rings"):
+                "queue-10.2-vhost-user", "vhost-user-rings"):
         if name == "vhost-user-rings":
             dev = ["-device", "virtio-net-pci,netdev=n0,rx_queue_size=1024,"
                    "tx_queue_size=1024"]
@@ -750,6 +757,10 @@ RATIOS = [
     ("passt (stream) / upstream QEMU passt", "passt", "upstream"),
     ("passt vhost-user / upstream QEMU passt vhost-user", "vhost-user",
      "upstream-vhost-user"),
+    ("upstream QEMU + patches-10.2 / upstream QEMU passt", "queue-10.2",
+     "upstream"),
+    ("upstream QEMU + patches-10.2 / passt (10.0 series)", "queue-10.2",
+     "passt"),
     ("newest passt / passt, -netdev passt", "newest", "passt"),
     ("newest passt / passt, vhost-user", "newest-vhost-user", "vhost-user"),
 ]
@@ -820,6 +831,8 @@ def markdown(meta, summary, backends, runs):
            % (meta.get("qemu_plain_version") or "n/a"),
            "- upstream QEMU passt: %s, its own -netdev passt, with the same "
            "passt" % (meta.get("qemu_upstream_version") or "n/a"),
+           "- upstream QEMU + patches-10.2: %s with this project's second "
+           "queue" % (meta.get("qemu_queue_102_version") or "n/a"),
            "- newest passt: %s" % (meta.get("passt_newest_version") or "n/a"),
            "- %d run%s, each booting every backend once in turn; "
            "median (min–max) over the runs" % (runs, "" if runs == 1 else "s"),
@@ -1002,6 +1015,10 @@ def main():
     ap.add_argument("--qemu-upstream", default=os.path.join(
         build, "qemu-upstream-build", "qemu-system-x86_64"),
         help="upstream QEMU with its own -netdev passt, for upstream*")
+    ap.add_argument("--qemu-queue-10.2", dest="qemu_queue_102",
+                    default=os.path.join(build, "qemu-10.2-build",
+                                         "qemu-system-x86_64"),
+                    help="upstream QEMU with patches-10.2/, for queue-10.2*")
     ap.add_argument("--passt-newest", default=os.path.join(
         build, "passt-newest", "passt"),
         help="upstream passt's newest release, for newest*")
@@ -1059,6 +1076,9 @@ def main():
             "qemu_upstream_version": version_of(
                 ["upstream", "upstream-vhost-user"],
                 lambda: first_line([args.qemu_upstream, "--version"])),
+            "qemu_queue_102_version": version_of(
+                ["queue-10.2", "queue-10.2-vhost-user"],
+                lambda: first_line([args.qemu_queue_102, "--version"])),
             "passt_version": passt_version(args.passt),
             "passt_newest_version": version_of(
                 ["newest", "newest-vhost-user"],
