@@ -26,6 +26,11 @@ differences() {
     done
 }
 
+# a hunk may move: its lines must match, not where they are
+without_lines() {
+    sed -E 's/^@@ -[0-9,]+ \+[0-9,]+ @@/@@/' "$@"
+}
+
 if [ "${1:-}" = "--update" ]; then
     differences > "$allowed"
     echo "check-same-files: wrote $allowed"
@@ -33,7 +38,7 @@ if [ "${1:-}" = "--update" ]; then
 fi
 for f in "${files[@]}"; do
     if ! cmp -s "$build/qemu/$f" "$build/qemu-10.2/$f"; then
-        if differences | cmp -s - "$allowed"; then
+        if cmp -s <(differences | without_lines) <(without_lines "$allowed"); then
             tap_result ok "$f: differs only where the bases differ"
         else
             tap_result fail "$f: differs beyond the allowed hunks" \

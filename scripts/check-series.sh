@@ -1,7 +1,8 @@
 #!/bin/bash
 # Check each patch of a queue (QUEUE, see common.sh) on its own, in a
 # tree and build directory of its own: it builds, passes QEMU's
-# checkpatch.pl (no error), and leaves QEMU's netdev-socket qtest
+# checkpatch.pl (no error), and leaves QEMU's netdev-socket qtest and,
+# once the queue has it, netdev-passt-test (with Debian 13's passt)
 # passing.  Catches a patch that breaks bisection.  Prints TAP.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -19,8 +20,12 @@ for commit in $(git -C "$tree" rev-list --reverse base..HEAD); do
     name="$(printf '%02d' "$n") $(git -C "$tree" log -1 --format=%s "$commit")"
     log=$LOG_DIR/series-${QUEUE:-10.0}-$(printf '%02d' "$n")
     git -C "$series_tree" checkout -q "$commit"
+    qtests=(tests/qtest/netdev-socket)
+    if [ -f "$series_tree/tests/qtest/netdev-passt-test.c" ]; then
+        qtests+=(tests/qtest/netdev-passt-test)
+    fi
     if QEMU_TREE=$series_tree QEMU_OBJ=$obj "$here/build-qemu.sh" \
-            tests/qtest/netdev-socket >"$log-build.log" 2>&1; then
+            "${qtests[@]}" >"$log-build.log" 2>&1; then
         tap_result ok "builds: $name"
     else
         tap_result fail "builds: $name" "see $log-build.log"
@@ -32,13 +37,16 @@ for commit in $(git -C "$tree" rev-list --reverse base..HEAD); do
     else
         tap_result fail "checkpatch: $name" "see $log-checkpatch.log"
     fi
-    # setsid: a signal QEMU sends to its process group stays in there
-    if (cd "$obj" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
-            setsid -w "$here/netns-run.sh" tests/qtest/netdev-socket --tap) \
-            >"$log-netdev-socket.log" 2>&1; then
-        tap_result ok "netdev-socket: $name"
-    else
-        tap_result fail "netdev-socket: $name" "see $log-netdev-socket.log"
-    fi
+    for qtest in "${qtests[@]}"; do
+        # setsid: a signal QEMU sends to its process group stays in there
+        if (cd "$obj" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
+                PASST=${PASST:-$build/passt/passt} \
+                setsid -w "$here/netns-run.sh" "$qtest" --tap) \
+                >"$log-${qtest##*/}.log" 2>&1; then
+            tap_result ok "${qtest##*/}: $name"
+        else
+            tap_result fail "${qtest##*/}: $name" "see $log-${qtest##*/}.log"
+        fi
+    done
 done
 tap_summary
