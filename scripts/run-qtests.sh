@@ -62,15 +62,24 @@ qtest_user() {    # qtest_user NAME PASST TEST, as "nobody", from $user_dir
 cd "$obj"
 qtest netdev-socket "$modern_passt" tests/qtest/netdev-socket
 # QEMU's vhost-user tests of virtio-net: the vhost-net refactoring of the
-# series must leave -netdev vhost-user as it was.  (make check builds
-# qos-test; the sanitizer build leaves it out, for time.)
+# series must leave -netdev vhost-user as it was.  The e1000e and igb
+# tests: the series fixes net_tx_pkt, which both use (igb's tso case).
+# (make check builds qos-test; the sanitizer build leaves it out, for
+# time.)
+qos_cases() {     # qos_cases REGEX: -p options for the matching cases
+    QTEST_QEMU_BINARY=./qemu-system-x86_64 tests/qtest/qos-test -l |
+        grep -E "$1" | sed 's/^/-p /'
+}
 if [ -x tests/qtest/qos-test ]; then
-    vhost_user_cases=$(QTEST_QEMU_BINARY=./qemu-system-x86_64 tests/qtest/qos-test -l |
-                       grep 'virtio-net/virtio-net-tests/vhost-user/' | sed 's/^/-p /')
-    # shellcheck disable=SC2086
-    qtest vhost-user-test "$modern_passt" tests/qtest/qos-test $vhost_user_cases
+    # shellcheck disable=SC2046
+    qtest vhost-user-test "$modern_passt" tests/qtest/qos-test \
+        $(qos_cases 'virtio-net/virtio-net-tests/vhost-user/')
+    # shellcheck disable=SC2046
+    qtest e1000e-igb-test "$modern_passt" tests/qtest/qos-test \
+        $(qos_cases '/(e1000e|igb)/(e1000e|igb)-tests/')
 else
     tap_result skip "vhost-user-test" "qos-test is not built in $obj"
+    tap_result skip "e1000e-igb-test" "qos-test is not built in $obj"
 fi
 qtest passt-modern-root "$modern_passt" tests/qtest/netdev-passt-test
 qtest_user passt-modern-user "$modern_passt" tests/qtest/netdev-passt-test
