@@ -69,6 +69,7 @@ import os
 import platform
 import pty
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -177,12 +178,47 @@ def form_missing(args, name):
     return None
 
 
+# Traced when the netdev goes: the bytes to and from passt, and how many of
+# them QEMU copied (net/stream_data.c, and the joining of frames)
+COPY_TRACES = ["-trace", "net_stream_data_copies",
+               "-trace", "net_passt_joined_copies"]
+COPIES_RE = re.compile(r"net_stream_data_copies n0: to the peer (\d+) bytes, "
+                       r"(\d+) of them copied; from the peer (\d+) bytes, "
+                       r"(\d+) copied")
+JOINED_RE = re.compile(r"net_passt_joined_copies n0: (\d+) bytes copied")
+
+
+def copies_per_byte(log):
+    """QEMU's copies per byte each way, from the traces QEMU printed as
+    it ended (stream path of the series only): {} if there are none."""
+    res = {}
+    for line in log:
+        m = COPIES_RE.search(line)
+        if m:
+            tx, tx_copied, rx, rx_copied = map(int, m.groups())
+            if tx:
+                res["up"] = tx_copied / tx
+            if rx:
+                res["rx_bytes"], res["rx_copied"] = rx, rx_copied
+        m = JOINED_RE.search(line)
+        if m:
+            res["joined"] = int(m.group(1))
+    if "rx_bytes" in res:
+        res["down"] = (res.pop("rx_copied") + res.pop("joined", 0)) / \
+            res.pop("rx_bytes")
+    return res
+
+
 def backend_net(name, passt):
     """(QEMU arguments, guest's address of the host, hand-started?)"""
     dev = ["-device", "virtio-net-pci,netdev=n0"]
     if name == "user":
         return ["-nic", "user,model=virtio-net-pci"], "10.0.2.2", False
-    if name in ("passt", "newest", "upstream", "queue-10.2"):
+    if name in ("passt", "newest", "queue-10.2"):
+        # the copies on the way, traced by the series' stream path at exit
+        return (["-netdev", "passt,id=n0,path=%s" % passt] + dev + COPY_TRACES,
+                "192.0.2.2", False)
+    if name == "upstream":
         return ["-netdev", "passt,id=n0,path=%s" % passt] + dev, "192.0.2.2", False
     if name == "passt-no-offload":
         # as vhost-user mode with a passt that offers no offload: the guest
@@ -599,6 +635,10 @@ class Boot:
                               self.snaps.get("stop " + d, {}))
         if self.pp.thread is not None:
             res["rr"] = self.pp.result()
+        copies = copies_per_byte(self.log)
+        for d in ("up", "down"):
+            if d in copies and isinstance(res.get(d), dict):
+                res[d]["copies_per_byte"] = copies[d]
         warnings = [l for l in self.log if "qemu-system" in l and "warning" in l]
         if warnings:
             res["qemu_warnings"] = warnings
@@ -716,6 +756,12 @@ FIGURES = [
      lambda r: r.get("down", {}).get("qemu_s_per_gib")),
     ("passt_down", "passt CPU per GiB, host→guest", "s/GiB",
      lambda r: r.get("down", {}).get("passt_s_per_gib")),
+    # user-space copies of the series' stream path, whole boot; the
+    # kernel's copy in the socket calls comes on top
+    ("copies_up", "QEMU copies per byte to passt (whole boot)", "×",
+     lambda r: r.get("up", {}).get("copies_per_byte")),
+    ("copies_down", "QEMU copies per byte from passt, before the NIC's",
+     "×", lambda r: r.get("down", {}).get("copies_per_byte")),
     ("vcpu_up", "guest vCPU thread busy, guest→host", "%",
      lambda r: r.get("up", {}).get("vcpu_busy")),
     ("vcpu_down", "guest vCPU thread busy, host→guest", "%",
