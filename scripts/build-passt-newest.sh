@@ -1,9 +1,10 @@
 #!/bin/bash
 # Build upstream passt's newest tag, the third passt of the test matrix,
 # from the source the project keeps beside this repository
-# (../shared/passt/, checksum in its SHA256SUMS).  Prints the binary's
-# path; prints nothing, and says why on stderr, where that source is
-# absent, so that callers can skip.
+# (../shared/passt/, checksum in its SHA256SUMS), with the fixes this
+# repository carries for it (patches-passt/*.patch, in name order, until
+# passt ships them).  Prints the binary's path; prints nothing, and says
+# why on stderr, where that source is absent, so that callers can skip.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 src=${PASST_NEWEST_SRC:-$top/../shared/passt}
@@ -14,14 +15,19 @@ if [ ! -f "$src/SHA256SUMS" ]; then
     exit 0
 fi
 tarball=$(awk '{print $2; exit}' "$src/SHA256SUMS")
-if [ ! -x "$out/passt" ] || [ "$(cat "$out/.source" 2>/dev/null)" != "$tarball" ]; then
+# what the build is made of: the tarball and the carried patches
+source_id="$tarball $(cat "$top"/patches-passt/*.patch | sha256sum | cut -d' ' -f1)"
+if [ ! -x "$out/passt" ] || [ "$(cat "$out/.source" 2>/dev/null)" != "$source_id" ]; then
     (cd "$src" && sha256sum --quiet -c SHA256SUMS)
     rm -rf "$out.tmp"
     mkdir -p "$out.tmp"
     tar -xf "$src/$tarball" -C "$out.tmp" --strip-components=1
+    for p in "$top"/patches-passt/*.patch; do
+        patch -s -p1 -d "$out.tmp" < "$p"
+    done
     version=${tarball#passt-}
     make -C "$out.tmp" -s -j"$(nproc)" VERSION="${version%.tar.xz}" >/dev/null
-    echo "$tarball" > "$out.tmp/.source"
+    echo "$source_id" > "$out.tmp/.source"
     rm -rf "$out"
     mv "$out.tmp" "$out"
 fi

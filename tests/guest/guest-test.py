@@ -72,6 +72,7 @@ t0=$(date +%s)
 timeout 180 wget -q -O /tmp/in http://$HOST4:@HTTP@/blob
 report download $(md5sum /tmp/in | cut -d' ' -f1)
 report download-seconds $(($(date +%s) - t0))
+report download-bytes $(wc -c < /tmp/in)
 report rx-frames $(cat /sys/class/net/eth0/statistics/rx_bytes) $(cat /sys/class/net/eth0/statistics/rx_packets)
 rm -f /tmp/in
 timeout 180 wget -q -O /tmp/in "http://[$HOST6]:@HTTP@/blob"
@@ -450,8 +451,9 @@ def check_reports(tap, name, form, r, blob_md5):
                "%s: DNS through the resolver of the lease" % name, r.get("dns"))
     tap.result(r.get("download") == blob_md5,
                "%s: %d MiB host to guest, checksums equal" % (name, BLOB_MIB),
-               "%s vs %s, in %s s" % (r.get("download"), blob_md5,
-                                      r.get("download-seconds")))
+               "%s vs %s, %s bytes in %s s" % (r.get("download"), blob_md5,
+                                               r.get("download-bytes"),
+                                               r.get("download-seconds")))
     tap.result(r.get("download6") == blob_md5,
                "%s: %d MiB host to guest over IPv6, checksums equal" %
                (name, BLOB_MIB), "%s vs %s" % (r.get("download6"), blob_md5))
