@@ -22,6 +22,8 @@ SINK_PORT = 9001
 DNS_ANSWER = "198.51.100.7"        # what the fake resolver answers
 FWD_TCP = 10001                    # host port forwarded to the guest's nc
 FWD_IPERF = 10002                  # host port forwarded to guest iperf3
+FWD_ECHO = 10003                   # the guest's echo server (hostfwd form)
+FWD_UDP = 10004                    # the guest's UDP listener (hostfwd form)
 BLOB_MIB = 64
 BOOT_TIMEOUT = 420                 # seconds for one boot, all steps in
 

@@ -39,6 +39,10 @@ user_passt() {    # user_passt NAME PASST: where "nobody" runs PASST from
         echo "$2"
     else
         place "$2" "$user_dir/$1"
+        # with its control client, which the backend looks for beside it
+        if [ -x "${2%/*}/pesto" ]; then
+            place "${2%/*}/pesto" "$user_dir/$1"
+        fi
         echo "$user_dir/$1/${2##*/}"
     fi
 }

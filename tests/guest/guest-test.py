@@ -14,6 +14,7 @@ guest reaches them through the address each backend maps to it:
 """
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "guest"))
 from guestlib import (BLOB_MIB, BOOT_TIMEOUT, DNS_ANSWER, FWD_IPERF, FWD_TCP,  # noqa: E402
+                      FWD_ECHO, FWD_UDP,
                       HTTP_PORT, SINK_PORT, VHOST_USER_MEM, Qmp, Sink, Tap,
                       alive, guest_cmd, leaves_nothing, make_blob,
                       make_initrd, passt_pids, scratch_dir, serial_lines,
@@ -66,6 +68,14 @@ nc -ll -p @FWD_TCP@ -e /tmp/hello.sh &
 iperf3 -s -1 -D -p @FWD_IPERF@
 usleep 300000
 ask inbound
+
+if [ "@HOSTFWD@" = yes ]; then
+    # an echo server, and iperf3 for UDP, on ports no forward reaches yet
+    nc -ll -p @FWD_ECHO@ -e /bin/cat &
+    iperf3 -s -D -p @FWD_UDP@
+    usleep 300000
+    ask hostfwd
+fi
 
 # generous: an e1000e on a hub took a minute before patch 1 (README)
 t0=$(date +%s)
@@ -124,6 +134,7 @@ if [ "@KILL@" = yes ]; then
     udhcpc -i eth0 -n -q -t 10 -T 2 -s /etc/udhcpc/default.script >/dev/null 2>&1
     report relaunch-lease $(cat /tmp/lease 2>/dev/null)
     report relaunch-tcp4 $(timeout 30 wget -q -O - http://$HOST4:@HTTP@/hello.txt)
+    [ "@HOSTFWD@" = yes ] && ask hostfwd-after-restart
 fi
 if [ "@RESET@" = yes ]; then
     # last: reset the device, and start it again, while its vhost-user
@@ -147,7 +158,9 @@ def guest_script(form):
                  "FWD_IPERF": FWD_IPERF, "MIB": BLOB_MIB,
                  "KILL": "yes" if form["kill"] else "no",
                  "OVERSIZE": "yes" if form.get("oversize") else "no",
-                 "RESET": "yes" if form.get("reset") else "no"}.items():
+                 "RESET": "yes" if form.get("reset") else "no",
+                 "HOSTFWD": "yes" if form.get("hostfwd") else "no",
+                 "FWD_ECHO": FWD_ECHO, "FWD_UDP": FWD_UDP}.items():
         s = s.replace("@%s@" % k, str(v))
     return s
 
@@ -326,6 +339,88 @@ def inbound_tcp(first):
         return str(e)
 
 
+# host ports the hostfwd form forwards while the guest runs
+HOSTFWD_TCP = 10011
+HOSTFWD_UDP = 10012
+ECHO_BYTES = 1 << 20
+
+
+def echo_through(port):
+    """Send ECHO_BYTES of random data to the guest's echo server through
+    host port @port: (md5 sent, md5 received), or the error as both."""
+    data = os.urandom(ECHO_BYTES)
+    got = bytearray()
+    try:
+        with socket.create_connection(("127.0.0.1", port), 10) as s:
+            s.settimeout(30)
+            sender = threading.Thread(target=s.sendall, args=(data,))
+            sender.start()
+            while len(got) < len(data):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+            sender.join(30)
+    except OSError as e:
+        return str(e), ""
+    return hashlib.md5(data).hexdigest(), hashlib.md5(bytes(got)).hexdigest()
+
+
+def udp_through(port):
+    """How many datagrams of a one-second iperf3 UDP test reached the
+    guest's iperf3 through host port @port: 0 where the test fails."""
+    try:
+        r = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port),
+                            "-u", "-t", "1", "-b", "5M", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=20)
+        end = json.loads(r.stdout)["end"]["sum"]
+        return end["packets"] - end["lost_packets"] if r.returncode == 0 else 0
+    except (subprocess.TimeoutExpired, ValueError, KeyError):
+        return 0
+
+
+def hostfwd_checks(tap, name, form, qmp):
+    """Ports forwarded while the guest runs, through HMP: reachable once
+    added, data both ways intact, unreachable once removed; UDP too."""
+    tcp_rule = "tcp::%d-:%d" % (HOSTFWD_TCP, FWD_ECHO)
+    sent, got = echo_through(HOSTFWD_TCP)
+    tap.result(not got and "refused" in sent,
+               "%s: host port %d unreachable before hostfwd_add" %
+               (name, HOSTFWD_TCP), sent)
+    said = qmp.hmp("hostfwd_add n0 " + tcp_rule)
+    sent, got = echo_through(HOSTFWD_TCP)
+    tap.result(said == "" and got == sent,
+               "%s: hostfwd_add makes it reachable, 1 MiB both ways, "
+               "checksums equal" % name, "%r; %s vs %s" % (said, sent, got))
+
+    # iperf3 needs TCP for its control connection, and UDP for the data
+    udp_rules = ["tcp::%d-:%d" % (HOSTFWD_UDP, FWD_UDP),
+                 "udp::%d-:%d" % (HOSTFWD_UDP, FWD_UDP)]
+    before = udp_through(HOSTFWD_UDP)
+    said = "".join(qmp.hmp("hostfwd_add n0 " + r) for r in udp_rules)
+    added = udp_through(HOSTFWD_UDP)
+    said += qmp.hmp("hostfwd_remove n0 udp::%d" % HOSTFWD_UDP)
+    removed = udp_through(HOSTFWD_UDP)
+    said += qmp.hmp("hostfwd_remove n0 tcp::%d" % HOSTFWD_UDP)
+    tap.result(before == 0 and added > 0 and removed == 0,
+               "%s: UDP through a port forwarded at run time, and only "
+               "while it was" % name,
+               "%r; datagrams through before, while, after: %d, %d, %d" %
+               (said, before, added, removed))
+
+    said = qmp.hmp("hostfwd_remove n0 tcp::%d" % HOSTFWD_TCP)
+    sent, got = echo_through(HOSTFWD_TCP)
+    tap.result("removed" in said and not got and "refused" in sent,
+               "%s: hostfwd_remove makes it unreachable again" % name,
+               "%r; %s" % (said, sent))
+    # for the restart to come
+    said = qmp.hmp("hostfwd_add n0 " + tcp_rule)
+    tap.result(said == "" and "tcp %d:%d" % (HOSTFWD_TCP, FWD_ECHO) in
+               qmp.hmp("info passt"),
+               "%s: info passt shows the forward added again" % name, said)
+
+
 def backend_away(form, qmp, pids):
     """End the vhost-user back-end, and keep it away."""
     if form["passt"]:
@@ -388,6 +483,13 @@ def answer(tap, name, question, form, qmp, pids, sink_before):
                    "%s: a 65549-byte frame is dropped and counted, "
                    "passt keeps running" % name,
                    " | ".join(said) or "nothing in " + log)
+    elif question == "hostfwd":
+        hostfwd_checks(tap, name, form, qmp)
+    elif question == "hostfwd-after-restart":
+        sent, got = echo_through(HOSTFWD_TCP)
+        tap.result(got == sent,
+                   "%s: a forward added at run time works after passt's "
+                   "restart" % name, "%s vs %s" % (sent, got))
     elif question == "backend-away":
         backend_away(form, qmp, pids)
     elif question == "backend-back":
@@ -528,6 +630,11 @@ def forms(passt, extra=""):
         # test ends and starts again: its chardev reconnects
         dict(p, name="vhost-user-plain", passt=False, kill=False,
              carrier=False, reset=True, vhost_user=True, hand=hand_args),
+        # forwards added and removed while the guest runs (a passt with a
+        # control socket and pesto beside it)
+        dict(p, name="hostfwd", carrier=True, hostfwd=True,
+             net=["-netdev", "passt,id=n0," + common,
+                  "-device", "virtio-net-pci,netdev=n0"]),
         # vmxnet3 takes a virtio-net header too, and asks for LRO
         dict(p, name="vmxnet3", kill=False, carrier=False, joined=True,
              net=["-netdev", "passt,id=n0," + common,
