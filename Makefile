@@ -13,6 +13,10 @@
 #   make check-sanitizers  QEMU with ASan and UBSan: qtests and a guest
 #   make check-matrix build with clang, without passt and slirp, and
 #                     --without-default-devices
+#   make deb          Debian 12 packages of Debian's QEMU with the series
+#                     (build/deb; x86 only, DEB_FULL=1 for every target)
+#   make check-deb    install them, run the demo and the guest forms on
+#                     /usr/bin/qemu-system-x86_64, uninstall (not in check)
 
 SCRIPTS := scripts
 
@@ -23,7 +27,7 @@ export QUEUE
 
 .PHONY: all setup base passt tree export build check checkpatch \
         check-series check-10.2 demo bench fuzz check-sanitizers check-matrix \
-        clean
+        deb check-deb clean
 
 all: build
 
@@ -80,9 +84,17 @@ check-sanitizers: tree
 check-matrix: tree
 	$(SCRIPTS)/check-matrix.sh
 
+# DEB_FULL=1: every target and package; DEB_REVISION=N: version ...+passtN~bpo12
+deb:
+	$(SCRIPTS)/build-deb.sh
+
+check-deb:
+	$(SCRIPTS)/test-deb.sh
+
 clean:
 	rm -rf build/qemu-build build/qemu-series build/qemu-series-build \
 	       build/qemu-10.2-build build/qemu-10.2-series \
 	       build/qemu-10.2-series-build \
 	       build/qemu-san-build build/matrix build/fuzz \
-	       build/qemu-plain build/qemu-plain-build build/logs
+	       build/qemu-plain build/qemu-plain-build build/logs \
+	       build/deb/qemu-*/
