@@ -34,9 +34,9 @@ tap_run qtests-10.2 env QEMU_OBJ="$queue_obj" "$here/run-qtests.sh"
 guest_test guest-10.2-debian13 "${PASST:-$build/passt/passt}" nic,netdev,vhost-user,hub
 newest=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/build-passt-newest-10.2.log")
 if [ -n "$newest" ]; then
-    # not vhost-user mode: that passt dies there, see the README; and
-    # forwards changed while the guest runs, which only it can do
-    guest_test guest-10.2-newest "$newest" nic,netdev,hub,hostfwd
+    # vhost-user mode with the fixes in patches-passt/, and forwards
+    # changed while the guest runs, which only this passt can do
+    guest_test guest-10.2-newest "$newest" nic,netdev,vhost-user,hub,hostfwd
 else
     tap_result skip "guest-10.2-newest" "$(cat "$LOG_DIR/build-passt-newest-10.2.log")"
 fi

@@ -37,12 +37,12 @@ migrate_test migrate-test.py migrate-no-repair
 migrate_test migrate-hosts-test.py migrate-hosts --passt-repair "$(dirname "$passt")/passt-repair"
 migrate_test migrate-hosts-test.py migrate-hosts-no-repair
 # upstream's newest passt, where its source is beside this repository: the
-# forms whose data path differs between passts (not vhost-user mode yet:
-# that passt dies in about half of the boots there, see the README), and
-# forwards changed while the guest runs, which only it can do
+# forms whose data path differs between passts (vhost-user mode with the
+# fixes in patches-passt/, see docs/passt-versions.md), and forwards
+# changed while the guest runs, which only it can do
 newest=$(BUILD_DIR=$build "$here/build-passt-newest.sh" 2>"$LOG_DIR/build-passt-newest.log")
 if [ -n "$newest" ]; then
-    guest_test passt-newest "$newest" --only nic,netdev,hostfwd
+    guest_test passt-newest "$newest" --only nic,netdev,vhost-user,hostfwd
 else
     tap_result skip "passt-newest" "$(cat "$LOG_DIR/build-passt-newest.log")"
 fi
