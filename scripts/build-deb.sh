@@ -50,6 +50,10 @@ buildpackage() (
     if [ "${DEB_CCACHE:-1}" = 1 ] && command -v ccache >/dev/null; then
         export CC="ccache gcc" CXX="ccache g++" CCACHE_BASEDIR=$build
     fi
+    # Debian's own tools only, as a Debian build machine has them: a
+    # python3 or meson of the user's (pyenv, /usr/local) would be the
+    # one configure takes, without the packages it needs
+    export PATH=/usr/sbin:/usr/bin:/sbin:/bin
     cd "$src"
     dpkg-buildpackage -B -us -uc --build-profiles="$profiles" 2>&1 |
         "$here/ninja-progress.sh"
