@@ -39,6 +39,11 @@ step deb-source "unpacking it into $src with the series and a changelog entry ($
 step deb-build-deps "installing its build dependencies (apt-get, bookworm-backports where needed)" \
     "$here/deb-build-deps.sh" "$src" "$profiles" "$out"
 
+# dpkg-buildpackage writes beside the source, in $out; the packages
+# then go to $out/$variant, so that both variants' are kept (and can be
+# tested) whichever was built last.  (ccache serves a build again of the
+# same variant; the two share little, as config-host.h names the KVM
+# targets and every file includes it.)
 buildpackage() (
     rm -f "$out"/*.deb "$out"/*.ddeb "$out"/*.buildinfo "$out"/*.changes
     # debian/rules appends QEMU_CONFIGURE_OPTIONS to its main configure
@@ -62,11 +67,14 @@ printf -v t0 '%(%s)T' -1
 step deb-build "dpkg-buildpackage -B: $what, with the series ($variant)" buildpackage
 printf -v t1 '%(%s)T' -1
 took=$((t1 - t0))
+rm -rf "${out:?}/$variant"
+mkdir "$out/$variant"
+(cd "$out" && shopt -s nullglob && mv -- ./*.deb ./*.ddeb ./*.buildinfo ./*.changes "$variant/")
 
 say "deb: built in $((took / 60)) min $((took % 60)) s ($variant, $(nproc) jobs," \
-    "log: $progress_logs/deb-build.log); the packages in $out:"
-(cd "$out" && ls -1 ./*.deb) | sed 's|^\./|    |' >&2
-say "deb: to install, in $out: apt-get install --no-install-recommends" \
+    "log: $progress_logs/deb-build.log); the packages in $out/$variant:"
+(cd "$out/$variant" && ls -1 ./*.deb) | sed 's|^\./|    |' >&2
+say "deb: to install, in $out/$variant: apt-get install --no-install-recommends" \
     "./qemu-system-x86_*.deb ./qemu-system-common_*.deb" \
     "seabios/bookworm-backports qemu-system-data/bookworm-backports"
 say "deb: make check-deb tests them (installs, runs the guests, uninstalls)"

@@ -14,7 +14,8 @@ set -euo pipefail
 . "$here/tap.sh"
 . "$here/progress.sh"
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
-out=$build/deb
+# the x86-only build's packages, or with DEB_FULL=1 the full build's
+if [ "${DEB_FULL:-0}" = 1 ]; then out=$build/deb/full; else out=$build/deb/x86; fi
 qemu=/usr/bin/qemu-system-x86_64
 passt=${PASST:-$build/passt/passt}
 guest=(--kernel "$build/guest/vmlinuz" --initrd "$build/guest/initramfs.cpio.gz")
