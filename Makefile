@@ -14,7 +14,7 @@
 #   make check-matrix build with clang, without passt and slirp, and
 #                     --without-default-devices
 #   make deb          Debian 12 packages of Debian's QEMU with the series
-#                     (build/deb; x86 only, DEB_FULL=1 for every target)
+#                     (build/deb/x86; DEB_FULL=1: every target, build/deb/full)
 #   make check-deb    install them, run the demo and the guest forms on
 #                     /usr/bin/qemu-system-x86_64, uninstall (not in check)
 
