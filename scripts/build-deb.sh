@@ -1,6 +1,6 @@
 #!/bin/bash
 # make deb: Debian's QEMU source package (scripts/versions.sh) with the
-# series, built into binary packages for Debian 12 in build/deb/:
+# series, built into binary packages for Debian 12 in build/deb/x86/ (or full/):
 # dpkg-buildpackage -B, configured with --enable-passt (so that a
 # missing dependency of the backend fails the build), no tests
 # (nocheck), no debug symbol packages.  x86 only unless DEB_FULL=1

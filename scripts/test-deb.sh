@@ -1,7 +1,7 @@
 #!/bin/bash
 # make check-deb: the acceptance test of the packages make deb built, on
 # this machine.  Installs qemu-system-x86 and qemu-system-common from
-# build/deb with what they need (seabios and qemu-system-data from
+# build/deb/x86 (DEB_FULL=1: full) with what they need (seabios and qemu-system-data from
 # bookworm-backports, libraries from Debian 12), runs the demo and the
 # guest suite's -nic passt (form nic) and vhost-user forms on
 # /usr/bin/qemu-system-x86_64, then puts the packages back as they were:
